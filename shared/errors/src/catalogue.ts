@@ -1,0 +1,55 @@
+/**
+ * The catalogue of stable error codes: the one place that says which code means what and which
+ * HTTP status it maps to. Tests and clients match on `code`; messages may change, codes may not.
+ */
+export const ERROR_CATALOGUE = {
+  // configuration
+  ERR_CONFIG_INVALID: { status: 500, title: 'Invalid configuration' },
+  ERR_CONFIG_FILE: { status: 500, title: 'Configuration file unreadable' },
+  // request validation
+  ERR_BAD_REQUEST: { status: 400, title: 'Bad request' },
+  ERR_VALIDATION: { status: 400, title: 'Request failed validation' },
+  ERR_BODY_TOO_LARGE: { status: 413, title: 'Request body too large' },
+  ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
+  ERR_NOT_FOUND: { status: 404, title: 'Not found' },
+  ERR_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  ERR_RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  // identity
+  ERR_IDP_TOKEN_MISSING: { status: 401, title: 'Identity token missing' },
+  ERR_IDP_TOKEN_MALFORMED: { status: 401, title: 'Identity token malformed' },
+  ERR_IDP_TOKEN_INVALID: { status: 401, title: 'Identity token invalid' },
+  ERR_IDP_TOKEN_EXPIRED: { status: 401, title: 'Identity token expired' },
+  ERR_IDP_TOKEN_NOT_YET_VALID: { status: 401, title: 'Identity token not yet valid' },
+  ERR_IDP_TOKEN_TOO_LARGE: { status: 401, title: 'Identity token too large' },
+  ERR_IDP_UNKNOWN_ISSUER: { status: 401, title: 'Identity token from an unknown issuer' },
+  ERR_IDP_ALG_NOT_ALLOWED: { status: 401, title: 'Identity token algorithm not allowed' },
+  ERR_IDP_UNAVAILABLE: { status: 503, title: 'Identity provider unavailable' },
+  // policy
+  ERR_PROFILE_NOT_ALLOWED: { status: 403, title: 'Profile not allowed' },
+  ERR_ADMIN_REQUIRED: { status: 403, title: 'Administrator rights required' },
+  ERR_PROFILE_UNKNOWN: { status: 404, title: 'Unknown profile' },
+  // upstream (Genesys)
+  ERR_UPSTREAM_THROTTLED: { status: 503, title: 'Genesys is throttling token requests' },
+  ERR_UPSTREAM_UNAVAILABLE: { status: 503, title: 'Genesys is unavailable' },
+  ERR_UPSTREAM_REJECTED: { status: 502, title: 'Genesys rejected the request' },
+  ERR_UPSTREAM_TIMEOUT: { status: 504, title: 'Genesys did not answer in time' },
+  ERR_CIRCUIT_OPEN: { status: 503, title: 'Genesys calls suspended after repeated failures' },
+  // shared state
+  ERR_REDIS_UNAVAILABLE: { status: 503, title: 'Redis unavailable' },
+  ERR_LOCK_TIMEOUT: { status: 503, title: 'Timed out waiting for another replica' },
+  ERR_FENCE_STALE: { status: 409, title: 'A newer token was already written' },
+  ERR_DECRYPT: { status: 500, title: 'Cached token could not be decrypted' },
+  // leases
+  ERR_LEASE_NOT_FOUND: { status: 404, title: 'Lease not found' },
+  // lifecycle
+  ERR_SHUTTING_DOWN: { status: 503, title: 'Shutting down' },
+  ERR_INTERNAL: { status: 500, title: 'Internal error' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+/** Every stable error code. */
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** True when `code` is one of the catalogue's codes. */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERROR_CATALOGUE, code);
+}

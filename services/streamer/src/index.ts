@@ -1,0 +1,1 @@
+export { streamerConfigSchema, type StreamerConfig } from './config.js';

@@ -44,6 +44,14 @@ export const ERROR_CATALOGUE = {
   // lifecycle
   ERR_SHUTTING_DOWN: { status: 503, title: 'Shutting down' },
   ERR_INTERNAL: { status: 500, title: 'Internal error' },
+  // lifecycle events (@gtb/events)
+  ERR_EVENT_INVALID: { status: 400, title: 'Lifecycle event failed validation' },
+  ERR_EVENT_SECRET_IN_DATA: { status: 400, title: 'Lifecycle event data looks like it holds a secret' },
+  // app client and CLI (@gtb/client, gtb)
+  ERR_BROKER_UNREACHABLE: { status: 503, title: 'Broker unreachable' },
+  ERR_BROKER_RESPONSE_INVALID: { status: 502, title: 'Broker answered something unexpected' },
+  ERR_LEASE_LOST: { status: 410, title: 'Lease lost' },
+  ERR_USAGE: { status: 400, title: 'Invalid command line' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** Every stable error code. */

@@ -1,0 +1,132 @@
+import { hostname } from 'node:os';
+import { createServer, type Server } from 'node:http';
+import { createKeys, createRedis, type RedisClient } from '@gtb/redis';
+import { fingerprint, type Logger } from '@gtb/logger';
+import { createEventPublisher } from '@gtb/events';
+import { createApp, type BrokerApp } from './app.js';
+import { createRateLimitStore } from './http/redis-rate-limit-store.js';
+import { createBrokerMetrics, tokenObserver } from './metrics.js';
+import { createIdentityVerifier, type IdentityVerifier } from './identity/index.js';
+import { createPolicy } from './policy/index.js';
+import { createTokenService, createKeyRing, profileHosts, type TokenService } from './tokens/index.js';
+import { createLeaseStore } from './leases/lease-store.js';
+import { startLeaseSweeper } from './leases/lease-sweeper.js';
+import type { BrokerConfig } from './config.js';
+import type { ProfileInfo } from './ports.js';
+
+export interface BrokerOptions {
+  config: Readonly<BrokerConfig>;
+  logger: Logger;
+  now?: () => number;
+  fetch?: typeof globalThis.fetch;
+}
+
+export interface RunningBroker {
+  server: Server;
+  url: string;
+  broker: BrokerApp;
+  tokens: TokenService;
+  identity: IdentityVerifier;
+  redis: RedisClient;
+  /** Drains: not ready, finish in-flight requests (up to the timeout), release locks, close Redis. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds every part of a broker replica from its configuration and starts listening. main.ts calls
+ * this after loading the configuration; system tests call it with their own.
+ */
+export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
+  const { config, logger, now = Date.now } = options;
+  const instanceId = config.instanceId ?? `${hostname()}-${process.pid}`;
+  const keys = createKeys(config.keyPrefix);
+  const redis = createRedis(config.redis, { connectionName: `broker:${instanceId}`, failFast: true });
+  // The subscriber keeps ioredis' offline queue (not fail-fast): SUBSCRIBE waits for Redis and
+  // ioredis re-subscribes by itself after a reconnect.
+  const subscriber = createRedis(config.redis, { connectionName: `broker-sub:${instanceId}` });
+  // Errors are reported through readiness and failed commands; without a listener ioredis would crash.
+  for (const client of [redis, subscriber]) client.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis connection error'));
+
+  const metrics = createBrokerMetrics();
+  const events = createEventPublisher({ redis, keys, source: `/gtb/broker/${instanceId.replace(/[^A-Za-z0-9._-]/g, '-')}`, logger, now });
+  const identity = createIdentityVerifier({ idps: config.idps, logger, now, fetch: options.fetch });
+  const policy = createPolicy(config.policy, { logger: logger.child({ component: 'policy' }) });
+  const observer = tokenObserver(metrics);
+  const tokens = createTokenService({
+    redis, subscriber, keys, logger, instanceId, now,
+    profiles: config.profiles,
+    keyRing: createKeyRing(config.encryption),
+    lockTtlMs: config.tokens.lockTtlMs,
+    waitTimeoutMs: config.tokens.waitTimeoutMs,
+    fetch: options.fetch,
+    observer: {
+      ...observer,
+      event: (type, data) => { void events.publish(type, data.profile, { ...data }).catch(() => {}); },
+    },
+  });
+  // Start does not wait for Redis: a broker that comes up before Redis reports not ready until it
+  // has subscribed, then serves. Retried until it succeeds or the broker stops.
+  let subscribed = false;
+  let stopped = false;
+  void (async () => {
+    for (let attempt = 0; !stopped && !subscribed; attempt++) {
+      try {
+        await tokens.start();
+        subscribed = true;
+      } catch (err) {
+        logger.warn({ err: (err as Error).message, attempt }, 'cannot subscribe to token notifications yet; retrying');
+        await new Promise((r) => setTimeout(r, 1000).unref());
+      }
+    }
+  })();
+  const leases = createLeaseStore({ redis, keys, now, defaultTtlMs: config.leases.defaultTtlSeconds * 1000, maxTtlMs: config.leases.maxTtlSeconds * 1000 });
+  const profiles: ProfileInfo[] = config.profiles.map((p) => ({ name: p.name, region: p.region, ...profileHosts(p), clientIdFingerprint: fingerprint(p.clientId) }));
+  const sweeper = startLeaseSweeper({ leases, profiles: profiles.map((p) => p.name), intervalMs: config.leases.sweepIntervalMs, events, logger });
+
+  const broker = createApp({
+    logger, identity, policy, tokens, profiles, leases, metrics, now,
+    events: { publish: (type, subject, data) => events.publish(type as never, subject, data as never).catch(() => undefined) },
+    leaseGraceMs: config.leases.graceSeconds * 1000,
+    rateLimitPerMinute: config.rateLimit.perMinute,
+    rateLimitStore: createRateLimitStore(redis, `${keys.prefix}:rl:`),
+    trustProxy: config.http.trustProxy,
+    readiness: async () => {
+      const redisOk = await redis.ping().then(() => true, () => false);
+      const idpOk = await identity.ready();
+      return { ready: redisOk && idpOk && subscribed, checks: { redis: redisOk, idpKeys: idpOk, subscribed } };
+    },
+  });
+
+  const server = createServer(broker.app);
+  server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.http.port, config.http.host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.http.port;
+  const url = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${port}`;
+  logger.info({ url, instanceId, profiles: profiles.map((p) => p.name), idps: config.idps.map((i) => i.issuer) }, 'broker listening');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    server, url, broker, tokens, identity, redis,
+    stop() {
+      stopping ??= (async () => {
+        stopped = true;
+        broker.beginShutdown();
+        sweeper.stop();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const timeout = new Promise<void>((resolve) => setTimeout(resolve, config.http.shutdownTimeoutMs).unref());
+        await Promise.race([closed, timeout]);
+        server.closeAllConnections();
+        await tokens.close();
+        await identity.close();
+        await Promise.allSettled([redis.quit(), subscriber.quit()]);
+        logger.info('broker stopped');
+      })();
+      return stopping;
+    },
+  };
+}

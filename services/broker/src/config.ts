@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { loadConfig } from '@gtb/config';
+import { redisConfigSchema } from '@gtb/redis';
+import { idpListSchema } from './identity/idp-config.js';
+import { policyConfigSchema } from './policy/index.js';
+import { profileConfigSchema } from './tokens/profile-config.js';
+import { keyRingConfigSchema } from './tokens/key-ring.js';
+
+/** The broker's whole configuration: a YAML/JSON file (`GTB_BROKER_CONFIG_FILE`) plus `GTB_BROKER_*` overrides. */
+export const brokerConfigSchema = z.strictObject({
+  /** Names this replica in logs, lock owners and event sources; defaults to host name and pid. */
+  instanceId: z.string().min(1).max(100).optional(),
+  http: z.strictObject({
+    host: z.string().default('0.0.0.0'),
+    port: z.number().int().min(0).max(65_535).default(8080),
+    /** Express `trust proxy`: how many proxies sit in front (for per-caller limits by address). */
+    trustProxy: z.union([z.boolean(), z.number().int().min(0), z.string()]).default(false),
+    /** Time a draining replica waits for in-flight requests on SIGTERM. */
+    shutdownTimeoutMs: z.number().int().min(0).max(120_000).default(15_000),
+  }).default({ host: '0.0.0.0', port: 8080, trustProxy: false, shutdownTimeoutMs: 15_000 }),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  redis: redisConfigSchema,
+  /** Prefix of every Redis key; `gtb` in production (DESIGN.md § Keys). */
+  keyPrefix: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/).default('gtb'),
+  idps: idpListSchema,
+  policy: policyConfigSchema,
+  profiles: z.array(profileConfigSchema).min(1).superRefine((list, ctx) => {
+    const seen = new Set<string>();
+    list.forEach((p, i) => {
+      if (seen.has(p.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate profile ${p.name}` });
+      seen.add(p.name);
+    });
+  }),
+  encryption: keyRingConfigSchema,
+  tokens: z.strictObject({
+    lockTtlMs: z.number().int().min(1000).max(120_000).default(15_000),
+    waitTimeoutMs: z.number().int().min(500).max(120_000).default(10_000),
+  }).default({ lockTtlMs: 15_000, waitTimeoutMs: 10_000 }),
+  leases: z.strictObject({
+    defaultTtlSeconds: z.number().int().min(1).max(3600).default(60),
+    maxTtlSeconds: z.number().int().min(1).max(3600).default(600),
+    /** How long a revoke waits after token.rotated while leases are live. */
+    graceSeconds: z.number().min(0).max(600).default(10),
+    sweepIntervalMs: z.number().int().min(100).max(60_000).default(1000),
+  }).default({ defaultTtlSeconds: 60, maxTtlSeconds: 600, graceSeconds: 10, sweepIntervalMs: 1000 }),
+  rateLimit: z.strictObject({
+    perMinute: z.number().int().min(1).max(1_000_000).default(600),
+  }).default({ perMinute: 600 }),
+});
+
+export type BrokerConfig = z.output<typeof brokerConfigSchema>;
+
+/** Loads the broker's configuration from `GTB_BROKER_CONFIG_FILE` and `GTB_BROKER_*` variables. */
+export function loadBrokerConfig(env: Record<string, string | undefined> = process.env, file?: string): Readonly<BrokerConfig> {
+  return loadConfig(brokerConfigSchema, { env, file, envPrefix: 'GTB_BROKER_' });
+}

@@ -1,0 +1,25 @@
+import type { Logger } from '@gtb/logger';
+import type { LeaseStore } from './lease-store.js';
+import type { EventsPort } from '../routes/deps.js';
+
+/** Sweeps expired leases on a timer and publishes `lease.expired` for each (once cluster-wide). */
+export function startLeaseSweeper(options: { leases: LeaseStore; profiles: readonly string[]; intervalMs: number; events: EventsPort; logger: Logger }) {
+  const { leases, profiles, intervalMs, events, logger } = options;
+  let running = false;
+  const timer = setInterval(async () => {
+    if (running) return; // a slow Redis must not stack sweeps
+    running = true;
+    try {
+      for (const lease of await leases.sweep(profiles)) {
+        logger.info({ leaseId: lease.id, profile: lease.profile, holder: lease.holder }, 'lease expired');
+        await events.publish('lease.expired', lease.profile, { leaseId: lease.id, profile: lease.profile, holder: lease.holder, leaseExpiresAt: new Date(lease.expiresAt).toISOString() });
+      }
+    } catch (err) {
+      logger.debug({ err: (err as Error).message }, 'lease sweep failed; retrying next tick');
+    } finally {
+      running = false;
+    }
+  }, intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+import { createLogger } from '@gtb/logger';
+import { loadBrokerConfig } from './config.js';
+import { startBroker } from './compose.js';
+
+/** Process entry: read configuration, start, drain on SIGTERM/SIGINT. The only file that reads the environment. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadBrokerConfig(process.env);
+  } catch (err) {
+    console.error(`broker: ${(err as Error).message}`);
+    process.exit(78); // EX_CONFIG
+  }
+  const logger = createLogger({ name: 'broker', level: config.logLevel, base: { instance: config.instanceId } });
+  const running = await startBroker({ config, logger });
+  let signals = 0;
+  const shutdown = (signal: string) => {
+    if (++signals > 1) process.exit(1);
+    logger.info({ signal }, 'draining');
+    running.stop().then(() => process.exit(0), (err: unknown) => {
+      logger.error({ err }, 'shutdown failed');
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  console.error('broker: failed to start:', err);
+  process.exit(1);
+});

@@ -1,0 +1,97 @@
+import { GtbError } from '@gtb/errors';
+import type { Logger } from '@gtb/logger';
+import { policyConfigSchema, type PolicyConfigInput, type PolicyRule } from './policy-config.js';
+import { firstMismatch, grantsProfile, type PolicySubject } from './rule-match.js';
+
+/** The outcome of one policy question. `reason` is for the audit log, never for the response. */
+export interface PolicyDecision {
+  allowed: boolean;
+  rule?: string;
+  reason: string;
+}
+
+export interface Policy {
+  /** May `identity` use the Genesys profile `profile`? Logs one audit line. */
+  decide(identity: PolicySubject, profile: string): PolicyDecision;
+  /** Is `identity` an administrator? Logs one audit line. */
+  isAdmin(identity: PolicySubject): PolicyDecision;
+  /** `decide`, throwing ERR_PROFILE_NOT_ALLOWED (generic message) on denial. */
+  requireProfile(identity: PolicySubject, profile: string): PolicyDecision;
+  /** `isAdmin`, throwing ERR_ADMIN_REQUIRED (generic message) on denial. */
+  requireAdmin(identity: PolicySubject): PolicyDecision;
+}
+
+export interface PolicyDeps {
+  /** Where audit lines go (one per decision). */
+  logger: Logger;
+}
+
+/** Builds the access policy: ordered rules, first matching rule wins, default deny. */
+export function createPolicy(config: PolicyConfigInput, deps: PolicyDeps): Policy {
+  const parsed = policyConfigSchema.safeParse(config);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new GtbError('ERR_CONFIG_INVALID', `setting policy.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+  }
+  const rules: readonly PolicyRule[] = parsed.data.rules;
+  const { logger } = deps;
+
+  const audit = (action: 'profile' | 'admin', who: PolicySubject, profile: string | undefined, decision: PolicyDecision) => {
+    logger.info(
+      {
+        audit: true,
+        action,
+        issuer: who.issuer,
+        subject: who.subject,
+        clientId: who.clientId,
+        tokenFingerprint: who.tokenFingerprint,
+        profile,
+        rule: decision.rule,
+        allowed: decision.allowed,
+        reason: decision.reason,
+      },
+      decision.allowed ? 'access granted' : 'access denied',
+    );
+    return decision;
+  };
+
+  /** Why each rule did not apply, e.g. `sales (groupsAny); ops (profile)`. */
+  const explain = (misses: string[]) => (rules.length === 0 ? 'no rules configured' : `no rule allows: ${misses.join('; ')}`);
+
+  const decide = (who: PolicySubject, profile: string): PolicyDecision => {
+    const misses: string[] = [];
+    for (const rule of rules) {
+      const mismatch = firstMismatch(rule.match, who);
+      if (mismatch) misses.push(`${rule.name} (${mismatch})`);
+      else if (!grantsProfile(rule, profile)) misses.push(`${rule.name} (profile)`);
+      else return audit('profile', who, profile, { allowed: true, rule: rule.name, reason: `rule ${rule.name} grants ${profile}` });
+    }
+    return audit('profile', who, profile, { allowed: false, reason: explain(misses) });
+  };
+
+  const isAdmin = (who: PolicySubject): PolicyDecision => {
+    const misses: string[] = [];
+    for (const rule of rules) {
+      const mismatch = firstMismatch(rule.match, who);
+      if (mismatch) misses.push(`${rule.name} (${mismatch})`);
+      else if (!rule.admin) misses.push(`${rule.name} (admin)`);
+      else return audit('admin', who, undefined, { allowed: true, rule: rule.name, reason: `rule ${rule.name} grants admin` });
+    }
+    return audit('admin', who, undefined, { allowed: false, reason: explain(misses) });
+  };
+
+  return {
+    decide,
+    isAdmin,
+    requireProfile(who, profile) {
+      const decision = decide(who, profile);
+      if (!decision.allowed) throw new GtbError('ERR_PROFILE_NOT_ALLOWED', 'not allowed to use this profile');
+      return decision;
+    },
+    requireAdmin(who) {
+      const decision = isAdmin(who);
+      if (!decision.allowed) throw new GtbError('ERR_ADMIN_REQUIRED', 'administrator rights required');
+      return decision;
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import type { PolicyRule, RuleMatch } from './policy-config.js';
+
+/** The identity fields the policy looks at (a subset of the verifier's Identity). */
+export interface PolicySubject {
+  issuer: string;
+  subject: string;
+  clientId?: string | undefined;
+  groups: readonly string[];
+  roles: readonly string[];
+  scopes: readonly string[];
+  tokenFingerprint?: string;
+}
+
+const anyOf = (wanted: string | string[], actual: string | undefined): boolean =>
+  actual !== undefined && (Array.isArray(wanted) ? wanted.includes(actual) : wanted === actual);
+
+const intersects = (wanted: readonly string[], actual: readonly string[]): boolean => wanted.some((w) => actual.includes(w));
+
+/** The first field of `match` the identity fails, or undefined when it matches. */
+export function firstMismatch(match: RuleMatch, who: PolicySubject): keyof RuleMatch | undefined {
+  if (match.issuer !== undefined && !anyOf(match.issuer, who.issuer)) return 'issuer';
+  if (match.subject !== undefined && !anyOf(match.subject, who.subject)) return 'subject';
+  if (match.clientId !== undefined && !anyOf(match.clientId, who.clientId)) return 'clientId';
+  if (match.groupsAny !== undefined && !intersects(match.groupsAny, who.groups)) return 'groupsAny';
+  if (match.rolesAny !== undefined && !intersects(match.rolesAny, who.roles)) return 'rolesAny';
+  if (match.scopesAll !== undefined && !match.scopesAll.every((s) => who.scopes.includes(s))) return 'scopesAll';
+  return undefined;
+}
+
+/** True when the rule grants `profile` (by name or `*`). */
+export function grantsProfile(rule: PolicyRule, profile: string): boolean {
+  return rule.profiles.includes('*') || rule.profiles.includes(profile);
+}

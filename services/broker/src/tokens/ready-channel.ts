@@ -1,0 +1,71 @@
+import { GtbError, isErrorCode } from '@gtb/errors';
+
+/** What a profile's ready channel carries: a new token, a failed mint, or a revocation. */
+export type ReadyMessage =
+  | { kind: 'ready'; fence: number; fingerprint: string }
+  | { kind: 'failed'; error: string; retryAfter?: number }
+  | { kind: 'revoked'; fence?: number };
+
+/** Encodes a message for `PUBLISH keys.ready(p)`. */
+export function encodeReady(message: ReadyMessage): string {
+  return JSON.stringify(message);
+}
+
+/** Decodes a message; undefined for anything malformed (another version, a stray publisher). */
+export function decodeReady(text: string): ReadyMessage | undefined {
+  try {
+    const m = JSON.parse(text) as Record<string, unknown>;
+    if (m.kind === 'ready' && typeof m.fence === 'number' && typeof m.fingerprint === 'string') return { kind: 'ready', fence: m.fence, fingerprint: m.fingerprint };
+    if (m.kind === 'failed' && typeof m.error === 'string') {
+      return { kind: 'failed', error: m.error, ...(typeof m.retryAfter === 'number' ? { retryAfter: m.retryAfter } : {}) };
+    }
+    if (m.kind === 'revoked') return { kind: 'revoked', ...(typeof m.fence === 'number' ? { fence: m.fence } : {}) };
+  } catch {
+    // fall through
+  }
+  return undefined;
+}
+
+/** Turns a `failed` message back into the error the mint holder saw. */
+export function errorFromReady(message: Extract<ReadyMessage, { kind: 'failed' }>): GtbError {
+  const code = isErrorCode(message.error) ? message.error : 'ERR_UPSTREAM_UNAVAILABLE';
+  return new GtbError(code, 'the replica minting this token failed', message.retryAfter === undefined ? {} : { retryAfter: message.retryAfter });
+}
+
+/**
+ * Waiters on profiles' ready channels. `wait` resolves with the next message of the profile or with
+ * undefined after `ms` (the bounded fallback poll), so a lost pub/sub message costs one poll interval.
+ */
+export function createReadyWaiters() {
+  const waiters = new Map<string, Set<(m: ReadyMessage | undefined) => void>>();
+  let closed = false;
+
+  return {
+    wait(profile: string, ms: number): Promise<ReadyMessage | undefined> {
+      if (closed) return Promise.reject(new GtbError('ERR_SHUTTING_DOWN'));
+      return new Promise((resolve, reject) => {
+        const set = waiters.get(profile) ?? new Set();
+        waiters.set(profile, set);
+        const done = (m: ReadyMessage | undefined) => {
+          clearTimeout(timer);
+          set.delete(done);
+          if (set.size === 0 && waiters.get(profile) === set) waiters.delete(profile);
+          if (closed) reject(new GtbError('ERR_SHUTTING_DOWN'));
+          else resolve(m);
+        };
+        const timer = setTimeout(() => done(undefined), ms);
+        set.add(done);
+      });
+    },
+    notify(profile: string, message: ReadyMessage): void {
+      for (const done of [...(waiters.get(profile) ?? [])]) done(message);
+    },
+    close(): void {
+      closed = true;
+      for (const set of waiters.values()) for (const done of [...set]) done(undefined);
+      waiters.clear();
+    },
+  };
+}
+
+export type ReadyWaiters = ReturnType<typeof createReadyWaiters>;

@@ -1,0 +1,10 @@
+export { startSandbox, type RunningSandbox } from './start-sandbox.js';
+export { createSandbox, type Sandbox } from './app.js';
+export type { SandboxAdmin } from './admin.js';
+export type { SandboxOptions, ClientSpec } from './options.js';
+export type { Fault, FaultType } from './faults.js';
+export type { Counters } from './counters.js';
+export type { GenerateEventsRequest, GenerateEventsResult } from './event-generator.js';
+export type { EventFrame } from './streaming/frames.js';
+export { MAX_CHANNELS_PER_CLIENT } from './channels.js';
+export { MAX_TOPICS_PER_CHANNEL } from './topics.js';

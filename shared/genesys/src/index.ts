@@ -1,0 +1,4 @@
+export { REGIONS, REGION_IDS, hostsFor, isRegion, type Region, type GenesysHosts } from './regions.js';
+export { createGenesysLogin, mapLoginError, type GenesysLogin, type GenesysLoginOptions, type ClientCredentialsToken } from './login-client.js';
+export { createGenesysApi, mapApiError, type GenesysApi, type GenesysApiOptions, type TokenInfo } from './api-client.js';
+export { parseRetryAfter, type FetchLike, type ReadResponse } from './http.js';

@@ -1,0 +1,163 @@
+// `npm start`: the whole system on this machine for a newcomer — a Redis, the sandbox Genesys, a
+// development IdP (oidc-provider), the broker — with copy-paste commands to try it. Ctrl-C stops all.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, createConnection } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startSandbox } from '@gtb/sandbox';
+import { startIdp } from '../../test/fixtures/idp/index.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const stateDir = join(root, '.local');
+const env = process.env;
+const ports = {
+  broker: Number(env.BROKER_PORT ?? 8080),
+  sandbox: Number(env.SANDBOX_PORT ?? 9100),
+  idp: Number(env.IDP_PORT ?? 9200),
+};
+const say = (line = '') => process.stdout.write(`${line}\n`);
+const children: ChildProcess[] = [];
+const cleanups: (() => Promise<void> | void)[] = [];
+
+function ping(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection({ host, port });
+    const done = (ok: boolean) => { s.destroy(); resolve(ok); };
+    s.setTimeout(800, () => done(false));
+    s.on('error', () => done(false));
+    s.on('connect', () => s.write('PING\r\n'));
+    s.on('data', (d) => done(String(d).startsWith('+PONG')));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+async function ensureRedis(): Promise<string> {
+  const url = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const u = new URL(url);
+  if (await ping(u.hostname, Number(u.port || 6379))) {
+    say(`redis     ${url} (already running; keys under gtb:*)`);
+    return url;
+  }
+  let bin = '';
+  try { bin = execFileSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).trim(); } catch { /* not installed */ }
+  if (!bin) {
+    throw new Error(`no Redis answers at ${url}, and redis-server is not installed.\n` +
+      '  Install it (Debian/Ubuntu: sudo apt-get install redis-server) or set REDIS_URL to a running Redis.');
+  }
+  const port = await freePort();
+  const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  children.push(child);
+  for (let i = 0; i < 50 && !(await ping('127.0.0.1', port)); i++) await new Promise((r) => setTimeout(r, 100));
+  const started = `redis://127.0.0.1:${port}`;
+  say(`redis     ${started} (ephemeral: started now, stopped on Ctrl-C)`);
+  return started;
+}
+
+async function main(): Promise<void> {
+  say('Genesys token broker — local system\n');
+  const redisUrl = await ensureRedis();
+  const adminKey = env.SANDBOX_ADMIN_KEY ?? 'dev-admin-key';
+  const genesysClient = { clientId: 'dev-genesys-client', clientSecret: randomBytes(18).toString('base64url') };
+  const sandbox = await startSandbox({ port: ports.sandbox, adminKey, clients: [{ ...genesysClient, name: 'dev', tokenLifetimeSeconds: 3600 }] });
+  cleanups.push(() => sandbox.close());
+  say(`sandbox   ${sandbox.url} (Genesys Cloud look-alike; admin API /__sandbox with x-sandbox-key: ${adminKey})`);
+
+  const idp = await startIdp({
+    port: ports.idp,
+    clients: [
+      { client_id: 'demo-app', client_secret: 'demo-app-secret', extraClaims: { groups: ['sales-apps'] } },
+      { client_id: 'streamer', client_secret: 'streamer-secret', extraClaims: { groups: ['sales-apps'] } },
+      { client_id: 'ops-admin', client_secret: 'ops-admin-secret', extraClaims: { roles: ['gtb-admin'] } },
+    ],
+    accessTokenTtl: 3600,
+  });
+  cleanups.push(() => idp.close());
+  say(`idp       ${idp.issuer} (oidc-provider; clients demo-app, streamer, ops-admin)`);
+
+  mkdirSync(stateDir, { recursive: true });
+  const configFile = join(stateDir, 'broker.json');
+  writeFileSync(configFile, JSON.stringify({
+    instanceId: 'local-broker-1',
+    http: { host: '127.0.0.1', port: ports.broker },
+    redis: { mode: 'standalone', url: redisUrl },
+    idps: [{ issuer: idp.issuer, audience: idp.audience, allowInsecure: true }],
+    policy: { rules: [
+      { name: 'admins', match: { rolesAny: ['gtb-admin'] }, profiles: ['*'], admin: true },
+      { name: 'sales-apps', match: { groupsAny: ['sales-apps'] }, profiles: ['sales'] },
+    ] },
+    profiles: [{ name: 'sales', loginBaseUrl: sandbox.url, apiBaseUrl: sandbox.url, clientId: genesysClient.clientId, clientSecretEnv: 'DEV_GENESYS_SECRET' }],
+    encryption: { keys: [{ id: 'dev1', keyEnv: 'DEV_ENCRYPTION_KEY' }], primary: 'dev1' },
+  }, null, 2), { mode: 0o600 });
+
+  const broker = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(root, 'services/broker/src/main.ts')], {
+    env: { ...env, GTB_BROKER_CONFIG_FILE: configFile, DEV_GENESYS_SECRET: genesysClient.clientSecret, DEV_ENCRYPTION_KEY: randomBytes(32).toString('base64') },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.push(broker);
+  broker.on('exit', (code) => { if (!stopping) { say(`broker exited (${code}); stopping`); void stop(1); } });
+  const brokerUrl = `http://127.0.0.1:${ports.broker}`;
+  for (let i = 0; i < 100; i++) {
+    const ok = await fetch(`${brokerUrl}/readyz`).then((r) => r.ok, () => false);
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  say(`broker    ${brokerUrl} (config ${configFile}; logs on stderr)`);
+  say('streamer  not started: it is not built yet (see the README\'s Status)');
+
+  const token = (client: string, secret: string) =>
+    `curl -s -u ${client}:${secret} -d grant_type=client_credentials ${idp.issuer}/token | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token'`;
+  say(`
+Try it (copy and paste):
+
+  # 1. an app's corporate token from the dev IdP, then its Genesys token from the broker
+  APP=$(${token('demo-app', 'demo-app-secret')})
+  curl -s -H "Authorization: Bearer $APP" ${brokerUrl}/v1/tokens/sales
+
+  # 2. the same as an RFC 8693 token exchange
+  curl -s ${brokerUrl}/oauth2/token -d grant_type=urn:ietf:params:oauth:grant-type:token-exchange \\
+    -d subject_token_type=urn:ietf:params:oauth:token-type:access_token -d audience=sales -d subject_token=$APP
+
+  # 3. tail lifecycle events (token.minted, token.rotated, lease.*) in another terminal
+  redis-cli -u ${redisUrl} PSUBSCRIBE 'gtb:lifecycle:*'
+
+  # 4. trigger a rotation as an admin, and see upstream counts at the sandbox
+  ADMIN=$(${token('ops-admin', 'ops-admin-secret')})
+  curl -s -X POST -H "Authorization: Bearer $ADMIN" ${brokerUrl}/v1/profiles/sales/rotate
+  curl -s -H "x-sandbox-key: ${adminKey}" ${sandbox.url}/__sandbox/counters
+
+  # 5. read the durable event stream
+  redis-cli -u ${redisUrl} XRANGE gtb:lifecycle - + COUNT 10
+
+Ctrl-C stops everything.`);
+}
+
+let stopping = false;
+async function stop(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  say('\nstopping…');
+  for (const child of children.reverse()) child.kill('SIGTERM');
+  await Promise.all(children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => { c.once('exit', r); setTimeout(r, 5000).unref(); }))));
+  for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
+  say('stopped');
+  process.exit(code);
+}
+
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+main().catch((err: unknown) => {
+  console.error(`\nnpm start failed: ${(err as Error).message}`);
+  void stop(1);
+});

@@ -4,6 +4,7 @@ import { createKeys, createRedis, type RedisClient } from '@gtb/redis';
 import { fingerprint, type Logger } from '@gtb/logger';
 import { createEventPublisher } from '@gtb/events';
 import { createApp, type BrokerApp } from './app.js';
+import { publishTokenEvent } from './token-events.js';
 import { createRateLimitStore } from './http/redis-rate-limit-store.js';
 import { createBrokerMetrics, tokenObserver } from './metrics.js';
 import { createIdentityVerifier, type IdentityVerifier } from './identity/index.js';
@@ -61,7 +62,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     fetch: options.fetch,
     observer: {
       ...observer,
-      event: (type, data) => { void events.publish(type, data.profile, { ...data }).catch(() => {}); },
+      event: (type, data) => publishTokenEvent(events, type, data),
     },
   });
   // Start does not wait for Redis: a broker that comes up before Redis reports not ready until it
@@ -85,7 +86,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
 
   const broker = createApp({
     logger, identity, policy, tokens, profiles, leases, metrics, now,
-    events: { publish: (type, subject, data) => events.publish(type as never, subject, data as never).catch(() => undefined) },
+    events: { publish: (type, subject, data) => events.tryPublish(type as never, subject, data as never) },
     leaseGraceMs: config.leases.graceSeconds * 1000,
     rateLimitPerMinute: config.rateLimit.perMinute,
     rateLimitStore: createRateLimitStore(redis, `${keys.prefix}:rl:`),

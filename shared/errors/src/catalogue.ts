@@ -52,6 +52,11 @@ export const ERROR_CATALOGUE = {
   ERR_BROKER_RESPONSE_INVALID: { status: 502, title: 'Broker answered something unexpected' },
   ERR_LEASE_LOST: { status: 410, title: 'Lease lost' },
   ERR_USAGE: { status: 400, title: 'Invalid command line' },
+  ERR_IDP_CREDENTIALS_REJECTED: { status: 401, title: 'The IdP rejected the client credentials' },
+  // streamer (services/streamer)
+  ERR_TOPICS_REJECTED: { status: 502, title: 'Genesys rejected some of the stream topics' },
+  ERR_STREAM_CONNECT_FAILED: { status: 502, title: 'Notification socket could not be opened' },
+  ERR_OWNERSHIP_LOST: { status: 409, title: 'Stream ownership lost to another replica' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** Every stable error code. */

@@ -1,0 +1,7 @@
+export { createBrokerClient, type BrokerClient, type BrokerClientOptions, type GetTokenOptions } from './broker-client.js';
+export { BrokerClientError, isBrokerClientError, type BrokerClientErrorOptions, type Problem } from './broker-client-error.js';
+export { createBrokerHttp, assertBrokerUrl, parseRetryAfter, type BrokerHttp, type BrokerHttpOptions, type BrokerAnswer, type FetchLike } from './broker-http.js';
+export { createBrokerApi, assertProfile, PROFILE_PATTERN, type BrokerApi, type LeaseInfo, type RotationResult } from './broker-api.js';
+export { parseTokenBody, parseLeaseBody, type BrokerToken, type BrokerLease } from './broker-token.js';
+export { attachToGenesysSdk, type AccessTokenSink, type AttachOptions, type SdkAttachment } from './sdk-attachment.js';
+export { createLeaseHelper, type LeaseHelper, type LeaseHelperOptions } from './lease-helper.js';

@@ -1,0 +1,190 @@
+import { GtbError } from '@gtb/errors';
+import { createBrokerClient, type BrokerClient } from './broker-client.js';
+import { isBrokerClientError } from './broker-client-error.js';
+import type { FetchLike } from './broker-http.js';
+import type { BrokerLease, BrokerToken } from './broker-token.js';
+
+export interface LeaseHelperOptions {
+  /** A client to use; or give `url` and `getIdentityToken` and one is built. */
+  brokerClient?: BrokerClient;
+  url?: string;
+  getIdentityToken?: () => Promise<string>;
+  fetch?: FetchLike;
+  profile: string;
+  /** Who holds the lease, shown in the admin view (e.g. `streamer/pod-2`). */
+  holder: string;
+  /** Lease length; the broker's default (60 s) when absent. */
+  ttlSeconds?: number;
+  /** A token arrived: the first one, a rotated one (`rotated`: its fingerprint changed), or one after re-acquiring. */
+  onToken: (token: BrokerToken, info: { rotated: boolean; lease: BrokerLease }) => void | Promise<void>;
+  /** The lease is gone (released by someone else, expired, or renewals failed until it ran out). */
+  onLost?: (error: GtbError) => void;
+  /** One renewal or acquisition attempt failed and will be retried; or a listener threw. */
+  onError?: (error: GtbError) => void;
+  /** After a loss, acquire a new lease in the background (default true). */
+  reacquire?: boolean;
+  /** First retry delay, doubled with jitter up to `maxRetryMs` (defaults 500 and 10 000). */
+  retryMs?: number;
+  maxRetryMs?: number;
+  now?: () => number;
+  /** Uniform [0, 1) for retry jitter. */
+  random?: () => number;
+}
+
+export interface LeaseHelper {
+  /** Acquires the lease (rejects if that fails) and starts renewing it in the background. */
+  start(): Promise<BrokerLease>;
+  /** Stops renewing and releases the lease. Never rejects; release failures go to `onError`. */
+  stop(): Promise<void>;
+  /** The live lease and its token, if there is one. */
+  current(): BrokerLease | undefined;
+}
+
+const asGtbError = (err: unknown, message: string) => (err instanceof GtbError ? err : new GtbError('ERR_INTERNAL', message, { cause: err }));
+
+/**
+ * A lease for a long-lived consumer (DESIGN.md § Leases): acquire, renew at `renew_after`, hand
+ * every new token to `onToken` (a rotation shows as a fingerprint change), retry failed renewals
+ * with jittered backoff while the lease still runs, and report a loss.
+ */
+export function createLeaseHelper(options: LeaseHelperOptions): LeaseHelper {
+  const { profile, holder, ttlSeconds, reacquire = true, retryMs = 500, maxRetryMs = 10_000, now = Date.now, random = Math.random } = options;
+  if (typeof options.onToken !== 'function') throw new GtbError('ERR_CONFIG_INVALID', 'option "onToken" must be a function');
+  if (!Number.isFinite(retryMs) || retryMs <= 0 || !Number.isFinite(maxRetryMs) || maxRetryMs < retryMs) {
+    throw new GtbError('ERR_CONFIG_INVALID', 'options "retryMs" and "maxRetryMs" must be positive, retryMs <= maxRetryMs');
+  }
+  const client = options.brokerClient ?? (() => {
+    if (options.url === undefined || options.getIdentityToken === undefined) {
+      throw new GtbError('ERR_CONFIG_INVALID', 'give option "brokerClient", or both "url" and "getIdentityToken"');
+    }
+    return createBrokerClient({ url: options.url, getIdentityToken: options.getIdentityToken, fetch: options.fetch, now });
+  })();
+
+  let lease: BrokerLease | undefined;
+  let lastFingerprint: string | undefined;
+  let state: 'new' | 'running' | 'stopped' = 'new';
+  let timer: NodeJS.Timeout | undefined;
+  let busy: Promise<void> = Promise.resolve();
+  let failures = 0;
+
+  const report = (error: GtbError) => {
+    try {
+      options.onError?.(error);
+    } catch {
+      // A throwing listener must not stop the renewals.
+    }
+  };
+
+  function deliver(next: BrokerLease): void {
+    const rotated = lastFingerprint !== undefined && next.token.fingerprint !== lastFingerprint;
+    const changed = next.token.fingerprint !== lastFingerprint;
+    lease = next;
+    lastFingerprint = next.token.fingerprint;
+    if (!changed) return;
+    try {
+      // Not awaited: a holder rolling its channel over must not delay the next renewal.
+      void Promise.resolve(options.onToken(next.token, { rotated, lease: next })).catch((err: unknown) => report(asGtbError(err, 'onToken failed')));
+    } catch (err) {
+      report(asGtbError(err, 'onToken threw'));
+    }
+  }
+
+  function backoff(error?: GtbError): number {
+    const base = Math.min(maxRetryMs, retryMs * 2 ** Math.min(failures++, 16));
+    // Full jitter on the upper half, so replicas that failed together do not retry together.
+    const delay = base / 2 + random() * (base / 2);
+    return Math.max(delay, (error?.retryAfter ?? 0) * 1000);
+  }
+
+  function schedule(delayMs: number, step: () => Promise<void>): void {
+    if (state !== 'running') return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      busy = step();
+    }, Math.max(0, delayMs));
+  }
+
+  function lost(cause: GtbError): void {
+    lease = undefined;
+    const error = cause.code === 'ERR_LEASE_LOST' ? cause : new GtbError('ERR_LEASE_LOST', `lease on ${profile} lost`, { cause });
+    try {
+      options.onLost?.(error);
+    } catch {
+      // as above
+    }
+    failures = 0;
+    if (reacquire) schedule(backoff(), acquireAgain);
+  }
+
+  async function renew(): Promise<void> {
+    const held = lease;
+    if (state !== 'running' || !held) return;
+    try {
+      const next = await client.renewLease(held.leaseId);
+      if (state !== 'running') return;
+      failures = 0;
+      deliver(next);
+      schedule(next.renewAfter - now(), renew);
+    } catch (err) {
+      if (state !== 'running') return;
+      const error = asGtbError(err, 'lease renewal failed');
+      if (isBrokerClientError(error, 'ERR_LEASE_NOT_FOUND')) return lost(error);
+      report(error);
+      const delay = backoff(error);
+      if (now() + delay >= held.leaseExpiresAt) return lost(new GtbError('ERR_LEASE_LOST', `lease on ${profile} ran out while renewals failed`, { cause: error }));
+      schedule(delay, renew);
+    }
+  }
+
+  async function acquireAgain(): Promise<void> {
+    if (state !== 'running') return;
+    try {
+      const next = await client.acquireLease(profile, holder, ttlSeconds);
+      if (state !== 'running') {
+        await client.releaseLease(next.leaseId).catch(() => undefined);
+        return;
+      }
+      failures = 0;
+      deliver(next);
+      schedule(next.renewAfter - now(), renew);
+    } catch (err) {
+      if (state !== 'running') return;
+      const error = asGtbError(err, 'lease acquisition failed');
+      report(error);
+      schedule(backoff(error), acquireAgain);
+    }
+  }
+
+  return {
+    async start() {
+      if (state !== 'new') throw new GtbError('ERR_CONFIG_INVALID', 'a lease helper starts once');
+      state = 'running';
+      let first: BrokerLease;
+      try {
+        first = await client.acquireLease(profile, holder, ttlSeconds);
+      } catch (err) {
+        state = 'stopped';
+        throw err;
+      }
+      deliver(first);
+      schedule(first.renewAfter - now(), renew);
+      return first;
+    },
+    async stop() {
+      if (state === 'stopped') return;
+      state = 'stopped';
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      await busy.catch(() => undefined);
+      const held = lease;
+      lease = undefined;
+      if (!held) return;
+      try {
+        await client.releaseLease(held.leaseId);
+      } catch (err) {
+        if (!isBrokerClientError(err, 'ERR_LEASE_NOT_FOUND')) report(asGtbError(err, 'lease release failed'));
+      }
+    },
+    current: () => lease,
+  };
+}

@@ -1,0 +1,61 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { GtbError } from '@gtb/errors';
+import { createBrokerClient, createLeaseHelper, type BrokerToken } from '../src/index.js';
+import { startSystem, until } from './system-harness.js';
+
+test('lease helper: acquire, renew in the background, notice a rotation, release on stop', async (t) => {
+  const sys = await startSystem(t);
+  const ops = createBrokerClient({ url: sys.broker.url, getIdentityToken: () => sys.tokenFor('ops') });
+  const tokens: { token: BrokerToken; rotated: boolean }[] = [];
+  const helper = createLeaseHelper({
+    url: sys.broker.url, getIdentityToken: () => sys.tokenFor('app'),
+    profile: 'sales', holder: 'lease-test/1', ttlSeconds: 2,
+    onToken: (token, { rotated }) => void tokens.push({ token, rotated }),
+  });
+  t.after(() => helper.stop());
+  const lease = await helper.start();
+  assert.equal(tokens.length, 1);
+  assert.equal(tokens[0]!.rotated, false);
+  assert.equal(helper.current()?.leaseId, lease.leaseId);
+  assert.deepEqual((await ops.listLeases()).map((l) => l.holder), ['lease-test/1']);
+
+  // Renewals happen at renew_after (1 s into a 2 s lease): the lease outlives its first TTL.
+  const firstExpiry = lease.leaseExpiresAt;
+  await until(() => (helper.current()?.leaseExpiresAt ?? 0) > firstExpiry, 'a renewal');
+
+  const rotated = await ops.rotate('sales');
+  await until(() => tokens.find((x) => x.token.fingerprint === rotated.fingerprint), 'the rotated token via renewal');
+  assert.equal(tokens.at(-1)!.rotated, true);
+
+  await helper.stop();
+  assert.equal(helper.current(), undefined);
+  assert.deepEqual(await ops.listLeases(), [], 'released');
+});
+
+test('lease helper: a lease removed behind its back is reported lost, then re-acquired', async (t) => {
+  const sys = await startSystem(t);
+  const ops = createBrokerClient({ url: sys.broker.url, getIdentityToken: () => sys.tokenFor('ops') });
+  const lost: GtbError[] = [];
+  const helper = createLeaseHelper({
+    brokerClient: createBrokerClient({ url: sys.broker.url, getIdentityToken: () => sys.tokenFor('app') }),
+    profile: 'sales', holder: 'lease-test/2', ttlSeconds: 2, retryMs: 50, maxRetryMs: 200,
+    onToken: () => {},
+    onLost: (e) => lost.push(e),
+  });
+  t.after(() => helper.stop());
+  const lease = await helper.start();
+  await ops.releaseLease(lease.leaseId); // an admin may release any lease
+  await until(() => lost.length === 1, 'the loss to be reported');
+  assert.equal(lost[0]!.code, 'ERR_LEASE_LOST');
+  const again = await until(() => helper.current(), 're-acquisition');
+  assert.notEqual(again.leaseId, lease.leaseId);
+});
+
+test('lease helper: start fails with the broker error; options are checked', async (t) => {
+  const sys = await startSystem(t);
+  const helper = createLeaseHelper({ url: sys.broker.url, getIdentityToken: () => sys.tokenFor('app'), profile: 'support', holder: 'x', onToken: () => {} });
+  await assert.rejects(helper.start(), (err: GtbError) => err.code === 'ERR_PROFILE_NOT_ALLOWED');
+  assert.throws(() => createLeaseHelper({ profile: 'sales', holder: 'x', onToken: () => {} }), (err: GtbError) => err.code === 'ERR_CONFIG_INVALID');
+  assert.throws(() => createLeaseHelper({ url: sys.broker.url, getIdentityToken: async () => 'x', profile: 'sales', holder: 'x' } as never), (err: GtbError) => err.code === 'ERR_CONFIG_INVALID');
+});

@@ -31,8 +31,9 @@ function testFiles() {
       for (const f of readdirSync(dir).sort()) if (f.endsWith('.test.ts')) files.push(join(dir, f));
     }
   }
-  const system = join('test', 'system');
-  if (existsSync(system)) for (const f of readdirSync(system).sort()) if (f.endsWith('.test.ts')) files.push(join(system, f));
+  for (const dir of [join('test', 'bench', 'test'), join('test', 'system')]) {
+    if (existsSync(dir)) for (const f of readdirSync(dir).sort()) if (f.endsWith('.test.ts')) files.push(join(dir, f));
+  }
   return files;
 }
 

@@ -1,0 +1,116 @@
+/**
+ * `npm run bench`: the broker benchmark of issue 3. Starts the sandbox and the IdP in this process,
+ * runs the three scenarios (each server under test and each load generator in its own process),
+ * prints a table and writes test/bench/results/bench-<timestamp>.json. See README.md.
+ * Environment (all optional): BENCH_ROUNDS, BENCH_DURATION_MS, BENCH_CONNECTIONS, BENCH_CALLERS,
+ * BENCH_ONLY=hit,storm,sdk, REDIS_URL.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startSandbox } from '@gtb/sandbox';
+import { createRedis, waitReady } from '@gtb/redis';
+import { startIdp } from '../fixtures/idp/index.js';
+import { CLIENTS, REDIS_URL } from '../support/system.js';
+import { ChildRegistry } from './lib/child.js';
+import { machineInfo } from './lib/machine.js';
+import { checksOf, formatTable, writeResults, type BenchResults } from './lib/report.js';
+import type { BenchContext } from './scenarios/context.js';
+import { runHitPath } from './scenarios/hit-path.js';
+import { runColdStorm } from './scenarios/cold-storm.js';
+import { runSdkStorm } from './scenarios/sdk-storm.js';
+
+const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
+/** Whole-run budget: past it every child is stopped and the run fails (the issue allows ~4 min). */
+const RUN_BUDGET_MS = 6 * 60_000;
+const SANDBOX_TOKEN_LIMIT = 300; // Genesys' default client.credentials.token.rate.per.minute
+
+function intFromEnv(name: string, fallback: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`${name} must be an integer in 1..${max}, got ${raw}`);
+  return n;
+}
+
+async function main(): Promise<number> {
+  const startedAt = new Date();
+  const atStart = machineInfo();
+  const only = new Set((process.env['BENCH_ONLY'] ?? 'hit,storm,sdk').split(',').map((s) => s.trim()));
+  const callers = intFromEnv('BENCH_CALLERS', 500, 5000);
+  const hitSettings = {
+    connections: intFromEnv('BENCH_CONNECTIONS', 32, 1000),
+    durationMs: intFromEnv('BENCH_DURATION_MS', 3000, 60_000),
+    warmupMs: 1000,
+    rounds: intFromEnv('BENCH_ROUNDS', 5, 10),
+    maxRequests: 1_000_000,
+  };
+  const registry = new ChildRegistry();
+  const budget = setTimeout(() => {
+    console.error(`bench: over its ${RUN_BUDGET_MS / 1000} s budget; stopping every child`);
+    void registry.stopAll().finally(() => process.exit(1));
+  }, RUN_BUDGET_MS);
+  budget.unref();
+  process.once('SIGINT', () => { void registry.stopAll().finally(() => process.exit(130)); });
+
+  const redis = createRedis({ mode: 'standalone', url: REDIS_URL });
+  redis.on('error', () => undefined);
+  try {
+    await waitReady(redis, 5000);
+  } catch {
+    console.error(`bench: Redis is not reachable at ${REDIS_URL} (start it, e.g. node test/scripts/ensure-redis.mjs)`);
+    redis.disconnect();
+    return 1;
+  }
+  const sandbox = await startSandbox({ port: 0, tokenRateLimitPerMinute: SANDBOX_TOKEN_LIMIT });
+  const idp = await startIdp({ clients: Object.values(CLIENTS), accessTokenTtl: 3600 });
+  const dir = await mkdtemp(join(tmpdir(), 'gtb-bench-'));
+  const ctx: BenchContext = {
+    registry, sandbox, idp, dir, prefixes: [],
+    appToken: await idp.clientCredentialsToken(CLIENTS.app.client_id),
+    log: (line) => console.log(line),
+  };
+  const results: Omit<BenchResults, 'checks' | 'durationMs' | 'machine'> = { startedAt: startedAt.toISOString(), errors: [] };
+  const attempt = async (name: string, fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch (err) {
+      results.errors.push(`${name}: ${(err as Error).message}`);
+      console.error(`bench: ${name} failed: ${(err as Error).message}`);
+      await registry.stopAll();
+    }
+  };
+  try {
+    if (only.has('hit')) await attempt('hit path', async () => { results.hitPath = await runHitPath(ctx, hitSettings); });
+    if (only.has('storm')) await attempt('cold storm', async () => { results.coldStorm = await runColdStorm(ctx, { replicas: 4, callersPerReplica: callers, timeoutMs: 30_000 }); });
+    if (only.has('sdk')) await attempt('sdk storm', async () => { results.sdkStorm = await runSdkStorm(ctx, { processes: 4, instancesPerProcess: callers }, SANDBOX_TOKEN_LIMIT); });
+  } finally {
+    await registry.stopAll();
+    for (const prefix of ctx.prefixes) await deleteKeys(redis, prefix);
+    redis.disconnect();
+    await Promise.allSettled([sandbox.close(), idp.close(), rm(dir, { recursive: true, force: true })]);
+  }
+  const full: BenchResults = {
+    ...results,
+    durationMs: Date.now() - startedAt.getTime(),
+    machine: { atStart, loadavgAtEnd: machineInfo().loadavg },
+    checks: checksOf(results),
+  };
+  console.log(`\n${formatTable(full)}`);
+  const file = await writeResults(RESULTS_DIR, full);
+  console.log(`\nresults: ${file} (${(full.durationMs / 1000).toFixed(1)} s)`);
+  return full.errors.length ? 1 : 0;
+}
+
+/** Removes a scenario's keys (SCAN, bounded batches) so that runs leave Redis as they found it. */
+async function deleteKeys(redis: ReturnType<typeof createRedis>, prefix: string): Promise<void> {
+  if (!('scanStream' in redis)) return;
+  const stream = redis.scanStream({ match: `${prefix}:*`, count: 500 });
+  for await (const keys of stream as AsyncIterable<string[]>) if (keys.length) await redis.del(...keys);
+}
+
+main().then((code) => process.exit(code), (err: unknown) => {
+  console.error('bench: failed:', err);
+  process.exit(1);
+});

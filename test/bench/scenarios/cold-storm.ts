@@ -1,0 +1,92 @@
+/**
+ * Scenario 2, the cold storm: `replicas` broker processes on one Redis with a fresh key prefix (a
+ * cold cache), each hit by `callersPerReplica` callers at the same instant, all wanting the same
+ * profile's token. Counts upstream mints at the sandbox (the design's goal: exactly 1) and the
+ * callers' latencies. One load worker process per replica holds that replica's callers.
+ */
+import { fileURLToPath } from 'node:url';
+import { Histogram, type LatencySummary } from '../lib/histogram.js';
+import type { StormResult } from '../lib/storm.js';
+import { startBrokerProcess } from '../lib/broker-process.js';
+import type { WorkerMessage } from '../lib/child.js';
+import { benchBrokerConfig, freshPrefix, startWorker, type BenchContext } from './context.js';
+
+const LOAD_WORKER = fileURLToPath(new URL('../workers/load-worker.ts', import.meta.url));
+
+export interface StormSettings {
+  replicas: number;
+  callersPerReplica: number;
+  /** Per-request timeout of a caller. */
+  timeoutMs: number;
+}
+
+export interface ColdStormResult {
+  settings: StormSettings;
+  /** Successful `/oauth/token` answers for the profile's client during the storm (target 1). */
+  upstreamMints: number;
+  /** Token requests the sandbox refused with its rate-limit answer. */
+  upstreamThrottled: number;
+  callers: number;
+  statuses: Record<string, number>;
+  latency: LatencySummary;
+  /** Per replica: callers answered, wall time and p99. */
+  perReplica: { replica: string; wallMs: number; p99: number; statuses: Record<string, number> }[];
+  firstError?: string;
+}
+
+/** Runs scenario 2 and stops everything it started. */
+export async function runColdStorm(ctx: BenchContext, settings: StormSettings): Promise<ColdStormResult> {
+  const client = ctx.sandbox.admin.createClient({ name: 'bench cold storm', tokenLifetimeSeconds: 3600 });
+  const prefix = freshPrefix(ctx, 'storm');
+  const config = benchBrokerConfig(ctx, { prefix, client, logLevel: 'warn' });
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    const names = Array.from({ length: settings.replicas }, (_x, i) => `bench-storm-broker-${i + 1}`);
+    const [brokers, workers] = await Promise.all([
+      Promise.all(names.map((name) => startBrokerProcess(ctx.registry, { name, config, dir: ctx.dir }))),
+      Promise.all(names.map((name) => startWorker(ctx.registry.forkWorker(`load-${name}`, LOAD_WORKER)))),
+    ]);
+    stops.push(...brokers.map((b) => b.stop), ...workers.map((w) => w.stop));
+    // Ready means /readyz answered; nothing has asked for a token yet, so the cache is cold.
+    workers.forEach((w, i) => w.send({
+      type: 'storm-prepare',
+      options: {
+        url: `${brokers[i]!.url}/v1/tokens/sales`, warmUrl: `${brokers[i]!.url}/healthz`,
+        headers: { authorization: `Bearer ${ctx.appToken}` }, callers: settings.callersPerReplica, timeoutMs: settings.timeoutMs,
+      },
+    }));
+    const ready = await Promise.all(workers.map((w) => w.next<WorkerMessage & { warmed: number }>('storm-ready', 60_000)));
+    const warmed = ready.reduce((n, r) => n + r.warmed, 0);
+    if (warmed < settings.replicas * settings.callersPerReplica) ctx.log(`cold storm: only ${warmed} connections warmed`);
+    const before = counts(ctx, client.clientId);
+    ctx.log(`cold storm: ${settings.replicas} brokers × ${settings.callersPerReplica} callers, fire`);
+    for (const w of workers) w.send({ type: 'fire' });
+    const results = await Promise.all(workers.map((w) => w.next<WorkerMessage & { result: StormResult }>('result', settings.timeoutMs + 30_000)));
+    const after = counts(ctx, client.clientId);
+    const histogram = new Histogram();
+    const statuses: Record<string, number> = {};
+    for (const { result } of results) {
+      histogram.merge(result.histogram);
+      for (const [s, n] of Object.entries(result.statuses)) statuses[s] = (statuses[s] ?? 0) + n;
+    }
+    const firstError = results.find((r) => r.result.firstError)?.result.firstError;
+    return {
+      settings,
+      upstreamMints: after.minted - before.minted,
+      upstreamThrottled: after.rejected - before.rejected,
+      callers: histogram.count,
+      statuses,
+      latency: histogram.summary(),
+      perReplica: results.map(({ result }, i) => ({ replica: names[i]!, wallMs: result.wallMs, p99: result.latency.p99, statuses: result.statuses })),
+      ...(firstError ? { firstError } : {}),
+    };
+  } finally {
+    await Promise.allSettled(stops.map((s) => s()));
+  }
+}
+
+/** Mints and rate-limit refusals of one sandbox client so far. */
+export function counts(ctx: BenchContext, clientId: string): { minted: number; rejected: number } {
+  const c = ctx.sandbox.admin.counters();
+  return { minted: c.tokensMinted[clientId] ?? 0, rejected: c.tokenRequestsRejected[clientId] ?? 0 };
+}

@@ -1,0 +1,126 @@
+/**
+ * Scenario 1, the hit path: the same closed-loop load against a raw node:http server, an
+ * Express 5 + helmet server returning a constant JSON, and the broker's authenticated
+ * `GET /v1/tokens/sales` on a warm cache (with `warn` logging, and with `info` logging of every
+ * request). Each target is its own process; the load generator is another. Rounds interleave the
+ * targets (in a rotating order) so that a noisy moment hurts all of them, and figures are medians.
+ */
+import { fileURLToPath } from 'node:url';
+import type { ClosedLoopResult } from '../lib/load-generator.js';
+import { startBrokerProcess } from '../lib/broker-process.js';
+import type { WorkerMessage } from '../lib/child.js';
+import { benchBrokerConfig, freshPrefix, median, startWorker, type BenchContext } from './context.js';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+export interface HitPathSettings {
+  connections: number;
+  durationMs: number;
+  warmupMs: number;
+  rounds: number;
+  maxRequests: number;
+}
+
+export interface TargetSummary {
+  rps: number;
+  p50: number;
+  p99: number;
+  /** Non-200 answers over all rounds (should be 0). */
+  non200: number;
+}
+
+export interface HitPathResult {
+  settings: HitPathSettings;
+  targets: Record<string, TargetSummary>;
+  rounds: { round: number; target: string; result: Omit<ClosedLoopResult, 'histogram'> }[];
+  ratios: {
+    brokerVsExpressHelmet: number;
+    brokerVsRaw: number;
+    brokerInfoLogVsExpressHelmet: number;
+    brokerInfoLogVsBroker: number;
+    /** The per-round broker/express+helmet ratios the median was taken of. */
+    brokerVsExpressHelmetPerRound: number[];
+  };
+}
+
+/** Runs scenario 1 and stops everything it started. */
+export async function runHitPath(ctx: BenchContext, settings: HitPathSettings): Promise<HitPathResult> {
+  const client = ctx.sandbox.admin.createClient({ name: 'bench hit path', tokenLifetimeSeconds: 3600 });
+  const prefix = freshPrefix(ctx, 'hit');
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    const [raw, express, broker, brokerInfo, load] = await Promise.all([
+      startServer(ctx, 'raw-http', here('../servers/raw-http-server.ts')),
+      startServer(ctx, 'express-helmet', here('../servers/express-helmet-server.ts')),
+      startBrokerProcess(ctx.registry, { name: 'bench-hit-broker-warn', config: benchBrokerConfig(ctx, { prefix, client, logLevel: 'warn' }), dir: ctx.dir }),
+      startBrokerProcess(ctx.registry, { name: 'bench-hit-broker-info', config: benchBrokerConfig(ctx, { prefix, client, logLevel: 'info' }), dir: ctx.dir }),
+      startWorker(ctx.registry.forkWorker('load-hit', here('../workers/load-worker.ts'))),
+    ]);
+    stops.push(raw.stop, express.stop, broker.stop, brokerInfo.stop, load.stop);
+    const auth = { authorization: `Bearer ${ctx.appToken}` };
+    const targets = [
+      { name: 'raw-http', url: `${raw.url}/v1/tokens/sales`, headers: {} },
+      { name: 'express-helmet', url: `${express.url}/v1/tokens/sales`, headers: {} },
+      { name: 'broker', url: `${broker.url}/v1/tokens/sales`, headers: auth },
+      { name: 'broker-info-log', url: `${brokerInfo.url}/v1/tokens/sales`, headers: auth },
+    ];
+    // Warm the cache: the first call mints (once, both replicas share the prefix) and verifies the IdP token.
+    for (const t of targets) {
+      const res = await fetch(t.url, { headers: t.headers });
+      await res.arrayBuffer();
+      if (res.status !== 200) throw new Error(`hit path: ${t.name} answered ${res.status} to the priming request`);
+    }
+    ctx.log(`hit path: ${settings.rounds} rounds × ${targets.length} targets × ${settings.durationMs} ms, ${settings.connections} connections`);
+    const rounds: HitPathResult['rounds'] = [];
+    for (let round = 0; round < settings.rounds; round++) {
+      const order = targets.map((_t, i) => targets[(i + round) % targets.length]!);
+      for (const t of order) {
+        // The first round warms JIT and caches; later ones only need their connections reopened.
+        const warmupMs = round === 0 ? settings.warmupMs : Math.min(settings.warmupMs, 300);
+        load.send({ type: 'closed-loop', options: { url: t.url, headers: t.headers, connections: settings.connections, durationMs: settings.durationMs, warmupMs, maxRequests: settings.maxRequests } });
+        const { result } = await load.next<WorkerMessage & { result: ClosedLoopResult }>('result', settings.durationMs + warmupMs + 30_000);
+        const { histogram: _h, ...rest } = result;
+        rounds.push({ round, target: t.name, result: rest });
+        ctx.log(`  round ${round + 1} ${t.name.padEnd(16)} ${String(result.rps).padStart(6)} req/s  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms`);
+      }
+    }
+    return { settings, targets: summarize(rounds, targets.map((t) => t.name)), rounds, ratios: ratiosOf(rounds, settings.rounds) };
+  } finally {
+    await Promise.allSettled(stops.map((s) => s()));
+  }
+}
+
+function summarize(rounds: HitPathResult['rounds'], names: string[]): Record<string, TargetSummary> {
+  const out: Record<string, TargetSummary> = {};
+  for (const name of names) {
+    const mine = rounds.filter((r) => r.target === name).map((r) => r.result);
+    out[name] = {
+      rps: Math.round(median(mine.map((r) => r.rps))),
+      p50: median(mine.map((r) => r.latency.p50)),
+      p99: median(mine.map((r) => r.latency.p99)),
+      non200: mine.reduce((n, r) => n + Object.entries(r.statuses).filter(([s]) => s !== '200').reduce((m, [, c]) => m + c, 0), 0),
+    };
+  }
+  return out;
+}
+
+function ratiosOf(rounds: HitPathResult['rounds'], count: number): HitPathResult['ratios'] {
+  const rps = (round: number, target: string) => rounds.find((r) => r.round === round && r.target === target)?.result.rps ?? 0;
+  const per = (a: string, b: string) => Array.from({ length: count }, (_x, i) => (rps(i, b) > 0 ? rps(i, a) / rps(i, b) : 0));
+  const r2 = (n: number) => Math.round(n * 100) / 100;
+  const perRound = per('broker', 'express-helmet');
+  return {
+    brokerVsExpressHelmet: r2(median(perRound)),
+    brokerVsRaw: r2(median(per('broker', 'raw-http'))),
+    brokerInfoLogVsExpressHelmet: r2(median(per('broker-info-log', 'express-helmet'))),
+    brokerInfoLogVsBroker: r2(median(per('broker-info-log', 'broker'))),
+    brokerVsExpressHelmetPerRound: perRound.map(r2),
+  };
+}
+
+/** Forks a baseline server and waits for the port it listens on. */
+async function startServer(ctx: BenchContext, name: string, file: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const worker = ctx.registry.forkWorker(name, file);
+  const { port } = await worker.next<WorkerMessage & { port: number }>('listening', 30_000);
+  return { url: `http://127.0.0.1:${port}`, stop: () => worker.stop() };
+}

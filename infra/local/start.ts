@@ -88,6 +88,9 @@ async function main(): Promise<void> {
 
   mkdirSync(stateDir, { recursive: true });
   const configFile = join(stateDir, 'broker.json');
+  // Secrets go to files beside the config (0600), as in production; the config names them.
+  writeFileSync(join(stateDir, 'genesys-client-secret'), genesysClient.clientSecret, { mode: 0o600 });
+  writeFileSync(join(stateDir, 'cache-key-dev1'), randomBytes(32).toString('base64'), { mode: 0o600 });
   writeFileSync(configFile, JSON.stringify({
     instanceId: 'local-broker-1',
     http: { host: '127.0.0.1', port: ports.broker },
@@ -97,12 +100,12 @@ async function main(): Promise<void> {
       { name: 'admins', match: { rolesAny: ['gtb-admin'] }, profiles: ['*'], admin: true },
       { name: 'sales-apps', match: { groupsAny: ['sales-apps'] }, profiles: ['sales'] },
     ] },
-    profiles: [{ name: 'sales', loginBaseUrl: sandbox.url, apiBaseUrl: sandbox.url, clientId: genesysClient.clientId, clientSecretEnv: 'DEV_GENESYS_SECRET' }],
-    encryption: { keys: [{ id: 'dev1', keyEnv: 'DEV_ENCRYPTION_KEY' }], primary: 'dev1' },
+    profiles: [{ name: 'sales', loginBaseUrl: sandbox.url, apiBaseUrl: sandbox.url, clientId: genesysClient.clientId, clientSecretFile: 'genesys-client-secret' }],
+    encryption: { keys: [{ id: 'dev1', keyFile: 'cache-key-dev1' }], primary: 'dev1' },
   }, null, 2), { mode: 0o600 });
 
   const broker = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(root, 'services/broker/src/main.ts')], {
-    env: { ...env, GTB_BROKER_CONFIG_FILE: configFile, DEV_GENESYS_SECRET: genesysClient.clientSecret, DEV_ENCRYPTION_KEY: randomBytes(32).toString('base64') },
+    env: { ...env, GTB_BROKER_CONFIG_FILE: configFile },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   children.push(broker);
@@ -137,7 +140,15 @@ Try it (copy and paste):
   curl -s -X POST -H "Authorization: Bearer $ADMIN" ${brokerUrl}/v1/profiles/sales/rotate
   curl -s -H "x-sandbox-key: ${adminKey}" ${sandbox.url}/__sandbox/counters
 
-  # 5. read the durable event stream
+  # 5. the same with the gtb CLI (exit codes for scripts; --json for machines)
+  export GTB_URL=${brokerUrl} GTB_IDP_ISSUER=${idp.issuer} GTB_IDP_CLIENT_ID=ops-admin GTB_IDP_CLIENT_SECRET=ops-admin-secret
+  npm run -s gtb -- token sales
+  npm run -s gtb -- rotate sales
+  npm run -s gtb -- leases
+  npm run -s gtb -- events tail --since 15m --once
+  GTB_BROKER_CONFIG_FILE=${configFile} npm run -s gtb -- doctor
+
+  # 6. read the durable event stream
   redis-cli -u ${redisUrl} XRANGE gtb:lifecycle - + COUNT 10
 
 Ctrl-C stops everything.`);

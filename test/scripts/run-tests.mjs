@@ -40,6 +40,7 @@ function testFiles() {
 await ensureRedis();
 step('build', 'npx', ['turbo', 'run', 'build', '--output-logs=errors-only']);
 step('typecheck', 'npx', ['turbo', 'run', 'typecheck', '--output-logs=errors-only']);
+step('typecheck infra', 'npx', ['tsc', '-p', 'infra/tsconfig.json', '--noEmit']);
 step('lint', 'npx', ['eslint', '--max-warnings=0', '.']);
 const files = testFiles();
 console.log(`\n== test: ${files.length} files`);

@@ -89,7 +89,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     events: { publish: (type, subject, data) => events.tryPublish(type as never, subject, data as never) },
     leaseGraceMs: config.leases.graceSeconds * 1000,
     rateLimitPerMinute: config.rateLimit.perMinute,
-    rateLimitStore: createRateLimitStore(redis, `${keys.prefix}:rl:`),
+    rateLimitStore: createRateLimitStore(redis, `${keys.prefix}:rl:`, logger),
     trustProxy: config.http.trustProxy,
     readiness: async () => {
       const redisOk = await redis.ping().then(() => true, () => false);
@@ -124,7 +124,11 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
         server.closeAllConnections();
         await tokens.close();
         await identity.close();
-        await Promise.allSettled([redis.quit(), subscriber.quit()]);
+        // quit() waits for Redis to answer; with Redis gone it would hang a pod until SIGKILL.
+        await Promise.all([redis, subscriber].map(async (client) => {
+          await Promise.race([client.quit().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
+          client.disconnect();
+        }));
         logger.info('broker stopped');
       })();
       return stopping;

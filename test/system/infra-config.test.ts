@@ -1,0 +1,164 @@
+// The sample configurations under infra/ validate against the real zod schemas, the generated
+// configuration reference is up to date, the runbook covers what it must, and the dev IdP starts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse, parseAllDocuments } from 'yaml';
+import type { z } from 'zod';
+import { loadConfig } from '@gtb/config';
+import { brokerConfigSchema } from '../../services/broker/src/config.js';
+import { streamerConfigSchema } from '../../services/streamer/src/config.js';
+import { readSandboxConfig } from '../../services/sandbox/src/config.js';
+import { createBrokerMetrics } from '../../services/broker/src/metrics.js';
+import { renderConfigDocs } from '../../infra/scripts/config-docs.js';
+import { readDevIdpConfig } from '../../infra/dev-idp/dev-idp-config.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const INFRA = join(ROOT, 'infra');
+
+/**
+ * Copies a configuration into a temporary directory with every `…File` secret reference pointed at
+ * a dummy file there (a 32-byte base64 key for `keyFile`), and returns the new file and the
+ * original secret paths, so that loadConfig resolves and validates it exactly as in production.
+ */
+function withDummySecrets(raw: unknown, dir: string): { file: string; secretPaths: string[] } {
+  const secretPaths: string[] = [];
+  let n = 0;
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (node === null || typeof node !== 'object') return;
+    const obj = node as Record<string, unknown>;
+    for (const [key, value] of Object.entries(obj)) {
+      if (/File$/.test(key) && typeof value === 'string') {
+        secretPaths.push(value);
+        const dummy = join(dir, `secret-${n++}`);
+        writeFileSync(dummy, key === 'keyFile' ? randomBytes(32).toString('base64') : `dummy-${randomBytes(12).toString('hex')}`);
+        obj[key] = dummy;
+      } else visit(value);
+    }
+  };
+  visit(raw);
+  const file = join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify(raw));
+  return { file, secretPaths };
+}
+
+function validate<S extends z.ZodType>(schema: S, raw: unknown, envPrefix: string, t: { after(fn: () => void): void }): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'gtb-infra-config-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const { file, secretPaths } = withDummySecrets(raw, dir);
+  loadConfig(schema, { file, env: {}, envPrefix }); // throws ERR_CONFIG_INVALID naming the setting
+  return secretPaths;
+}
+
+const yamlFile = (path: string) => parse(readFileSync(join(INFRA, path), 'utf8')) as Record<string, unknown>;
+
+test('compose config files validate against the schemas, with secrets from the mounted docker secrets', (t) => {
+  const compose = parse(readFileSync(join(INFRA, 'compose.yaml'), 'utf8'), { merge: true }) as { services: Record<string, { secrets?: string[] }> };
+  const cases = [
+    { file: 'config/broker.yaml', schema: brokerConfigSchema, prefix: 'GTB_BROKER_', service: 'broker-1' },
+    { file: 'config/streamer.yaml', schema: streamerConfigSchema, prefix: 'GTB_STREAMER_', service: 'streamer-1' },
+  ];
+  for (const c of cases) {
+    const secrets = validate(c.schema, yamlFile(c.file), c.prefix, t);
+    assert.ok(secrets.length >= 1, `${c.file} reads its secrets from files`);
+    const mounted = compose.services[c.service]?.secrets ?? [];
+    for (const path of secrets) assert.ok(mounted.some((s) => path === `/run/secrets/${s}`), `${c.file}: ${path} is a docker secret ${c.service} mounts`);
+  }
+  // The sandbox validates through its own reader (SANDBOX_CONFIG_FILE).
+  const dir = mkdtempSync(join(tmpdir(), 'gtb-infra-sandbox-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const { file } = withDummySecrets(yamlFile('config/sandbox.yaml'), dir);
+  const sandbox = readSandboxConfig({ SANDBOX_CONFIG_FILE: file });
+  assert.equal(sandbox.clients[0]?.clientId, (yamlFile('config/broker.yaml').profiles as { clientId: string }[])[0]?.clientId, 'the sandbox knows the broker\'s client');
+});
+
+test('kubernetes ConfigMaps validate against the schemas, with secrets under mounted Secret volumes', (t) => {
+  const cases = [
+    { file: 'k8s/broker-configmap.yaml', deployment: 'k8s/broker-deployment.yaml', key: 'broker.yaml', schema: brokerConfigSchema, prefix: 'GTB_BROKER_' },
+    { file: 'k8s/streamer-configmap.yaml', deployment: 'k8s/streamer-deployment.yaml', key: 'streamer.yaml', schema: streamerConfigSchema, prefix: 'GTB_STREAMER_' },
+  ];
+  for (const c of cases) {
+    const cm = parseAllDocuments(readFileSync(join(INFRA, c.file), 'utf8'))[0]!.toJS() as { data: Record<string, string> };
+    const raw = parse(cm.data[c.key]!) as unknown;
+    const secrets = validate(c.schema, raw, c.prefix, t);
+    const deployment = parseAllDocuments(readFileSync(join(INFRA, c.deployment), 'utf8'), { version: '1.1' })[0]!.toJS() as {
+      spec: { template: { spec: { containers: { volumeMounts: { name: string; mountPath: string }[] }[]; volumes: { name: string; secret?: unknown }[] } } };
+    };
+    const pod = deployment.spec.template.spec;
+    const secretMounts = pod.containers[0]!.volumeMounts.filter((m) => pod.volumes.find((v) => v.name === m.name)?.secret);
+    for (const path of secrets) assert.ok(secretMounts.some((m) => path.startsWith(`${m.mountPath}/`)), `${c.file}: ${path} lies in a mounted Secret`);
+  }
+});
+
+test('infra/docs/configuration.md is the generated reference of the current schemas', () => {
+  const committed = readFileSync(join(INFRA, 'docs', 'configuration.md'), 'utf8');
+  assert.ok(committed === renderConfigDocs(), 'stale: run node --conditions=source --import tsx infra/scripts/gen-config-docs.ts');
+  for (const setting of ['redis.sentinels', 'profiles[].clientSecret', 'encryption.primary', 'streams[].topics', 'leases.graceSeconds']) {
+    assert.ok(committed.includes(`\`${setting}\``), `lists ${setting}`);
+  }
+});
+
+test('the runbook covers the operations and names every broker metric', async () => {
+  const runbook = readFileSync(join(INFRA, 'docs', 'runbook.md'), 'utf8');
+  for (const heading of ['Add a profile', 'Rotate a Genesys client secret', 'Rotate the encryption key', 'Revoke a leaked token', 'Read the metrics', 'Handle a throttling storm']) {
+    assert.match(runbook, new RegExp(`^## ${heading}$`, 'm'), heading);
+  }
+  for (const text of ['DELETE -H', '/v1/profiles/sales/token', 'gtb:{<profile>}:cooldown', 'Retry-After', 'primary: k2026b']) assert.ok(runbook.includes(text), text);
+  const metrics = createBrokerMetrics();
+  const names = (await metrics.registry.getMetricsAsJSON()).map((m) => m.name).filter((n) => n.startsWith('gtb_') && !n.startsWith('gtb_broker_'));
+  assert.ok(names.length >= 10);
+  for (const name of names) assert.ok(runbook.includes(`\`${name}`), `the runbook explains ${name}`);
+});
+
+test('dev IdP settings: clients from a variable or a file; bad input has a stable code', (t) => {
+  const clients = [{ client_id: 'demo-app', client_secret: 'demo-app-secret', extraClaims: { groups: ['sales-apps'] } }];
+  const config = readDevIdpConfig({ IDP_PORT: '9300', IDP_CLIENTS: JSON.stringify(clients) });
+  assert.deepEqual(config, { port: 9300, clients, accessTokenTtl: 3600, audience: 'api://gtb-broker' });
+  const dir = mkdtempSync(join(tmpdir(), 'gtb-dev-idp-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'clients.json'), JSON.stringify(clients));
+  assert.equal(readDevIdpConfig({ IDP_CLIENTS_FILE: join(dir, 'clients.json') }).clients[0]?.client_id, 'demo-app');
+  assert.throws(() => readDevIdpConfig({}), { code: 'ERR_CONFIG_INVALID' });
+  assert.throws(() => readDevIdpConfig({ IDP_CLIENTS: '[{' }), { code: 'ERR_CONFIG_INVALID' });
+  assert.throws(() => readDevIdpConfig({ IDP_CLIENTS: JSON.stringify(clients), IDP_PORT: 'x' }), { code: 'ERR_CONFIG_INVALID' });
+  assert.throws(() => readDevIdpConfig({ IDP_CLIENTS_FILE: join(dir, 'missing.json') }), { code: 'ERR_CONFIG_FILE' });
+  assert.throws(() => readDevIdpConfig({ IDP_CLIENTS: JSON.stringify([{ client_id: 'x', client_secret: 'short' }]) }), (err: Error & { code?: string }) =>
+    err.code === 'ERR_CONFIG_INVALID' && !err.message.includes('short'));
+});
+
+test('infra/dev-idp/main.ts serves OpenID discovery and issues a client-credentials token', { timeout: 30_000 }, async (t) => {
+  const clients = [{ client_id: 'demo-app', client_secret: 'demo-app-secret' }];
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(INFRA, 'dev-idp', 'main.ts')], {
+    cwd: ROOT, env: { ...process.env, IDP_PORT: '0', IDP_CLIENTS: JSON.stringify(clients) }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  t.after(async () => { if (child.exitCode === null) child.kill('SIGTERM'); await exited; });
+  let output = '';
+  const issuer = await new Promise<string>((resolveIssuer, reject) => {
+    const timer = setTimeout(() => reject(new Error(`dev idp did not start: ${output}`)), 20_000);
+    const onData = (d: Buffer) => {
+      output += String(d);
+      const m = /"issuer":"([^"]+)"/.exec(output);
+      if (m) { clearTimeout(timer); resolveIssuer(m[1]!); }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    void exited.then(() => { clearTimeout(timer); reject(new Error(`dev idp exited: ${output}`)); });
+  });
+  const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as { issuer: string; token_endpoint: string };
+  assert.equal(discovery.issuer, issuer);
+  const res = await fetch(discovery.token_endpoint, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from('demo-app:demo-app-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials',
+  });
+  assert.equal(res.status, 200);
+  assert.equal(((await res.json()) as { token_type: string }).token_type, 'Bearer');
+  assert.ok(!output.includes('demo-app-secret'), 'the client secret is never logged');
+});

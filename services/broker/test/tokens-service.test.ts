@@ -91,3 +91,28 @@ test('unknown profiles and undecryptable cache entries', async (t) => {
   assert.equal(h.mints(), 1);
   assert.equal(token.fence, 1);
 });
+
+test('after Redis loses its data, fences keep rising and every replica follows the new token', async (t) => {
+  const h = await tokenHarness(t, { replicas: 3 });
+  const [a, b, c] = h.replicas as [typeof h.replicas[0], typeof h.replicas[0], typeof h.replicas[0]];
+  await a.service.getToken('sales');
+  await a.service.rotate('sales');
+  const held = await a.service.rotate('sales');
+  assert.equal(held.fence, 3);
+  assert.equal((await b.service.getToken('sales')).fence, 3);
+  // Data loss: every key of the prefix is gone (a restart without persistence, an empty replica).
+  const keys = await h.redis.keys(`${h.prefix}:*`);
+  await h.redis.del(...keys);
+  // A replica that holds fence 3 mints: the counter is lifted above what it knows.
+  const lifted = await a.service.rotate('sales');
+  assert.ok(lifted.fence > 3, `fence ${lifted.fence}`);
+  await until(async () => (await b.service.getToken('sales')).accessToken === lifted.accessToken, 'replica b follows');
+  // Lose the data again; now a replica that has held nothing mints and draws fence 1, lower than
+  // what a and b hold in memory: they must still follow.
+  await h.redis.del(...(await h.redis.keys(`${h.prefix}:*`)));
+  const low = await c.service.rotate('sales');
+  assert.equal(low.fence, 1);
+  for (const r of [a, b]) {
+    await until(async () => (await r.service.getToken('sales')).accessToken === low.accessToken, 'replicas follow a lower fence after data loss');
+  }
+});

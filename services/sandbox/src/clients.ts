@@ -1,15 +1,15 @@
 import { timingSafeEqual } from 'node:crypto';
 import { GtbError } from '@gtb/errors';
 import { newClientSecret, newUuid } from './ids.js';
-import { MAX_TOKEN_LIFETIME_S, MIN_TOKEN_LIFETIME_S, type ClientSpec } from './options.js';
+import { MAX_TOKEN_LIFETIME_S, type ClientSpec } from './options.js';
 import type { OAuthClient, SandboxState } from './state.js';
 
 /** Creates (or replaces) an OAuth client; throws ERR_VALIDATION on a bad spec. */
 export function createClient(state: SandboxState, spec: ClientSpec = {}, seeded = false): OAuthClient {
-  const { randomBytes, now, defaultTokenLifetimeSeconds } = state.options;
+  const { randomBytes, now, defaultTokenLifetimeSeconds, minTokenLifetimeSeconds } = state.options;
   const lifetime = spec.tokenLifetimeSeconds ?? defaultTokenLifetimeSeconds;
-  if (!Number.isInteger(lifetime) || lifetime < MIN_TOKEN_LIFETIME_S || lifetime > MAX_TOKEN_LIFETIME_S) {
-    throw new GtbError('ERR_VALIDATION', `tokenLifetimeSeconds must be an integer in ${MIN_TOKEN_LIFETIME_S}..${MAX_TOKEN_LIFETIME_S}`);
+  if (!Number.isInteger(lifetime) || lifetime < minTokenLifetimeSeconds || lifetime > MAX_TOKEN_LIFETIME_S) {
+    throw new GtbError('ERR_VALIDATION', `tokenLifetimeSeconds must be an integer in ${minTokenLifetimeSeconds}..${MAX_TOKEN_LIFETIME_S}`);
   }
   for (const key of ['clientId', 'clientSecret', 'name'] as const) {
     const v = spec[key];

@@ -20,6 +20,11 @@ export interface SandboxOptions {
   /** Enables the `/__sandbox` admin API, guarded by the `x-sandbox-key` header. */
   adminKey?: string;
   defaultTokenLifetimeSeconds?: number;
+  /**
+   * Shortest token lifetime a client may have [300, as Genesys]. Tests lower it (down to 1) to
+   * watch many rotations in seconds; nothing upstream allows less than 300.
+   */
+  minTokenLifetimeSeconds?: number;
   tokenRateLimitPerMinute?: number;
   apiRateLimitPerMinute?: number;
   heartbeatIntervalMs?: number;
@@ -49,6 +54,7 @@ export interface ResolvedOptions {
   port: number;
   adminKey: string | undefined;
   defaultTokenLifetimeSeconds: number;
+  minTokenLifetimeSeconds: number;
   tokenRateLimitPerMinute: number;
   apiRateLimitPerMinute: number;
   heartbeatIntervalMs: number;
@@ -77,6 +83,7 @@ export function resolveOptions(options: SandboxOptions = {}): ResolvedOptions {
     port: options.port ?? 0,
     adminKey: options.adminKey === '' ? undefined : options.adminKey,
     defaultTokenLifetimeSeconds: options.defaultTokenLifetimeSeconds ?? 86_400,
+    minTokenLifetimeSeconds: options.minTokenLifetimeSeconds ?? MIN_TOKEN_LIFETIME_S,
     tokenRateLimitPerMinute: options.tokenRateLimitPerMinute ?? 300,
     apiRateLimitPerMinute: options.apiRateLimitPerMinute ?? 300,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 30_000,
@@ -94,9 +101,11 @@ export function resolveOptions(options: SandboxOptions = {}): ResolvedOptions {
     random: options.random ?? Math.random,
     logger: options.logger ?? createLogger({ name: 'sandbox', level: 'silent' }),
   };
+  const min = resolved.minTokenLifetimeSeconds;
+  check(Number.isInteger(min) && min >= 1 && min <= MIN_TOKEN_LIFETIME_S, 'minTokenLifetimeSeconds', `an integer in 1..${MIN_TOKEN_LIFETIME_S}`);
   const lifetime = resolved.defaultTokenLifetimeSeconds;
-  check(Number.isInteger(lifetime) && lifetime >= MIN_TOKEN_LIFETIME_S && lifetime <= MAX_TOKEN_LIFETIME_S,
-    'defaultTokenLifetimeSeconds', `an integer in ${MIN_TOKEN_LIFETIME_S}..${MAX_TOKEN_LIFETIME_S}`);
+  check(Number.isInteger(lifetime) && lifetime >= min && lifetime <= MAX_TOKEN_LIFETIME_S,
+    'defaultTokenLifetimeSeconds', `an integer in ${min}..${MAX_TOKEN_LIFETIME_S}`);
   check(Number.isInteger(resolved.port) && resolved.port >= 0 && resolved.port <= 65_535, 'port', 'an integer in 0..65535');
   for (const name of ['tokenRateLimitPerMinute', 'apiRateLimitPerMinute', 'heartbeatIntervalMs', 'channelLifetimeMs', 'sweepIntervalMs'] as const) {
     check(Number.isFinite(resolved[name]) && resolved[name] > 0, name, 'a positive number');

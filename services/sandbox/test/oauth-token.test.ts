@@ -34,6 +34,15 @@ test('per-client lifetime outside 300..172800 is refused', async (t) => {
   await assert.rejects(import('../src/index.js').then((m) => m.startSandbox({ defaultTokenLifetimeSeconds: 10 })), { code: 'ERR_CONFIG_INVALID' });
 });
 
+test('minTokenLifetimeSeconds lowers the floor for tests (default 300, as Genesys)', async (t) => {
+  const sb = await sandbox(t, { minTokenLifetimeSeconds: 5 });
+  assert.equal((await clientWithToken(sb, { tokenLifetimeSeconds: 20 })).expiresIn, 20);
+  assert.throws(() => sb.admin.createClient({ tokenLifetimeSeconds: 4 }), { code: 'ERR_VALIDATION' });
+  const { startSandbox } = await import('../src/index.js');
+  await assert.rejects(startSandbox({ minTokenLifetimeSeconds: 0 }), { code: 'ERR_CONFIG_INVALID' });
+  await assert.rejects(startSandbox({ minTokenLifetimeSeconds: 301 }), { code: 'ERR_CONFIG_INVALID' });
+});
+
 test('unknown client or wrong secret → 401 invalid_client (status configurable)', async (t) => {
   const sb = await sandbox(t);
   sb.admin.createClient({ clientId: 'c1', clientSecret: 's1' });

@@ -113,7 +113,14 @@ async function mintHolding(deps: MintDeps, p: ResolvedProfile, handle: LockHandl
     p.breaker.check();
     // The fence is drawn before the mint, not after: a holder whose lock lapses during a slow mint
     // then holds an older fence than the holder after it, and its late write is refused.
-    const fence = await guardRedis(() => nextFence(deps.redis, deps.keys.fence(name)), deps.redisTimeoutMs, 'INCR fence');
+    let fence = await guardRedis(() => nextFence(deps.redis, deps.keys.fence(name)), deps.redisTimeoutMs, 'INCR fence');
+    // A Redis that lost its data (restart without persistence, failover to an empty replica) starts
+    // the counter again at 1, below the fences replicas still hold in memory, which would then
+    // ignore the new token. Lift the counter above the highest fence this process knows.
+    const floor = Math.max(baseline, current?.fence ?? 0, deps.l1.get(name)?.fence ?? 0);
+    if (fence <= floor) {
+      fence = await guardRedis(() => deps.redis.incrby(deps.keys.fence(name), floor - fence + 1), deps.redisTimeoutMs, 'INCRBY fence');
+    }
     return await mintAndWrite(deps, p, fence, current);
   } finally {
     clearInterval(keepAlive);

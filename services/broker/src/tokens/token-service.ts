@@ -127,7 +127,14 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     const message = name === undefined ? undefined : decodeReady(text);
     if (name === undefined || !message) return;
     // Another replica wrote a newer token or revoked: drop what this process holds.
-    if (message.kind === 'ready') l1.invalidate(name, message.fence);
+    if (message.kind === 'ready') {
+      // Fences only grow while Redis keeps its data (a holder publishes before it releases the lock),
+      // so a lower fence for another token means the counter restarted: Redis lost its data. The held
+      // token is then no guide; drop it and read what Redis has now.
+      const held = l1.get(name);
+      if (held && message.fence < held.fence && message.fingerprint !== held.fingerprint) l1.delete(name);
+      else l1.invalidate(name, message.fence);
+    }
     if (message.kind === 'revoked') l1.delete(name);
     waiters.notify(name, message);
   };

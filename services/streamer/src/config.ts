@@ -1,12 +1,62 @@
 import { z } from 'zod';
 import { NAME_PATTERN, redisConfigSchema } from '@gtb/redis';
 
+const ms = (def: number) => z.number().int().positive().default(def);
+
+/** One notification stream: which profile's token it uses and which topics it subscribes. */
+export const streamSchema = z.object({
+  name: z.string().regex(NAME_PATTERN),
+  profile: z.string().regex(NAME_PATTERN),
+  topics: z.array(z.string().regex(/^v2\.[A-Za-z0-9_.?&-]+$/)).min(1).max(1000),
+  /** Run on the topics Genesys accepted when it rejects some; off by default (never silently less). */
+  allowPartialTopics: z.boolean().default(false),
+});
+
 /**
- * The streamer's configuration (DESIGN.md § Streamer). The streamer itself is built in a later issue;
- * this schema fixes its shape now so that deployment artifacts and docs can refer to it.
+ * Timings of the stream worker. The defaults follow Genesys (30 s heartbeats, a 60 s closing
+ * notice, 24 h channels); tests shrink them.
  */
+export const timingSchema = z.object({
+  /**
+   * No frame for this long: ping. One 30 s heartbeat plus a margin rather than DESIGN.md's
+   * 2 × 30 s, so that with `pongTimeoutMs` a stall is replaced within two heartbeat intervals.
+   */
+  heartbeatTimeoutMs: ms(35_000),
+  /** No answer to that ping for this long: the socket is half-open, terminate it. */
+  pongTimeoutMs: ms(10_000),
+  /** Roll over this long before the channel's `expires`. */
+  channelExpiryMarginMs: ms(10 * 60_000),
+  /** Roll over this long before the token's `expires_at`. */
+  tokenExpiryMarginMs: ms(5 * 60_000),
+  /** How long the old socket keeps delivering after the new one receives. */
+  overlapMs: z.number().int().nonnegative().default(1_000),
+  /** How long a new socket may take from channel creation to its first frame. */
+  connectTimeoutMs: ms(15_000),
+  /** Reconnect backoff (full jitter between half and all of the capped exponential). */
+  backoffBaseMs: ms(250),
+  backoffMaxMs: ms(30_000),
+  /** Lease TTL asked of the broker; renewed at the broker's `renew_after`. */
+  leaseTtlSeconds: z.number().int().positive().default(60),
+});
+
+/** Output: the Redis Stream writer and its dedupe window and buffer. */
+export const outputSchema = z.object({
+  /** How long a forwarded event's dedupe marker lives. Must exceed any overlap and replay. */
+  dedupeWindowMs: ms(10 * 60_000),
+  /** Events held in memory while Redis is slow or down; beyond it events are dropped and reported as a gap. */
+  maxBufferedEvents: ms(100_000),
+  /** Events per pipelined write. */
+  batchSize: ms(500),
+  /** Approximate cap of each output stream (`XADD MAXLEN ~`); unbounded when absent. */
+  maxStreamLength: z.number().int().positive().optional(),
+  /** A write batch that Redis has not answered in this long is retried. */
+  writeTimeoutMs: ms(5_000),
+});
+
+/** The streamer's configuration (DESIGN.md § Streamer). */
 export const streamerConfigSchema = z.object({
-  instanceId: z.string().min(1).optional(),
+  instanceId: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/).optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   redis: redisConfigSchema,
   keyPrefix: z.string().default('gtb'),
   brokerUrl: z.string().url(),
@@ -15,13 +65,25 @@ export const streamerConfigSchema = z.object({
     clientId: z.string().min(1),
     clientSecret: z.string().min(1),
     scope: z.string().optional(),
+    /** RFC 8707 resource indicator, when the IdP needs one to mint a broker-audience token. */
+    resource: z.string().optional(),
+    /** Allow an http:// issuer (loopback development and tests only). */
+    allowInsecure: z.boolean().default(false),
   }),
   ha: z.enum(['active-passive', 'active-active']).default('active-active'),
-  streams: z.array(z.object({
-    name: z.string().regex(NAME_PATTERN),
-    profile: z.string().regex(NAME_PATTERN),
-    topics: z.array(z.string().regex(/^v2\.[A-Za-z0-9_.?&-]+$/)).min(1).max(1000),
-  })).min(1),
+  /** Owner lock of active-passive: a standby takes over at most this long after the owner died. */
+  ownerLockTtlMs: ms(3_000),
+  http: z.object({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65_535).default(9464),
+  }).default({ host: '127.0.0.1', port: 9464 }),
+  timing: timingSchema.default(timingSchema.parse({})),
+  output: outputSchema.default(outputSchema.parse({})),
+  streams: z.array(streamSchema).min(1)
+    .refine((streams) => new Set(streams.map((s) => s.name)).size === streams.length, 'stream names must be unique'),
 });
 
 export type StreamerConfig = z.infer<typeof streamerConfigSchema>;
+export type StreamConfig = z.infer<typeof streamSchema>;
+export type TimingConfig = z.infer<typeof timingSchema>;
+export type OutputConfig = z.infer<typeof outputSchema>;

@@ -1,0 +1,92 @@
+import { GtbError } from '@gtb/errors';
+import type { EventPublisher } from '@gtb/events';
+import type { GenesysApi } from '@gtb/genesys';
+import { redactUri, type Logger } from '@gtb/logger';
+import { createChannel, subscribe } from './channel-api.js';
+import { openChannelSocket, type ChannelSocket, type SocketEnd } from './channel-socket.js';
+import type { Frame } from './frame.js';
+import type { Lease } from './broker-client.js';
+import type { StreamConfig, TimingConfig } from './config.js';
+import type { StreamerMetrics } from './metrics.js';
+
+/** A socket the worker owns, with what it was made from. */
+export interface Connection {
+  socket: ChannelSocket;
+  /** Fingerprint of the token that created the channel. */
+  fingerprint: string;
+  tokenExpiresAt: number;
+  /** Being closed on purpose (replaced by a newer connection). */
+  retiring: boolean;
+}
+
+export interface ConnectorDeps {
+  stream: StreamConfig;
+  timing: TimingConfig;
+  api: (apiBaseUrl: string) => GenesysApi;
+  events: EventPublisher;
+  metrics: StreamerMetrics;
+  logger: Logger;
+  now: () => number;
+}
+
+export interface ConnectHandlers {
+  onFrame(conn: Connection, frame: Extract<Frame, { kind: 'event' | 'system' }>, receivedAt: number): void;
+  onReceiving(conn: Connection, at: number): void;
+  onEnd(conn: Connection, end: SocketEnd): void;
+}
+
+/**
+ * Lease token → channel → subscriptions → socket, resolving once the socket receives (its first
+ * frame: the pong to the opening ping, a heartbeat or an event). Rejected topics are logged,
+ * counted and announced; unless the stream allows it, the channel is abandoned with
+ * ERR_TOPICS_REJECTED rather than run silently on fewer topics than asked.
+ */
+export async function connectChannel(deps: ConnectorDeps, lease: Lease, handlers: ConnectHandlers): Promise<Connection> {
+  const { stream, timing, events, metrics, now } = deps;
+  const api = deps.api(lease.apiBaseUrl);
+  void events.tryPublish('stream.handshake_initiated', stream.name, { stream: stream.name, profile: stream.profile });
+  const channel = await createChannel(api, lease.accessToken, now());
+  const log = deps.logger.child({ channelId: channel.id });
+  const result = await subscribe(api, lease.accessToken, channel.id, stream.topics, now());
+  if (result.rejected.length > 0) {
+    metrics.topicsRejected.inc({ stream: stream.name }, result.rejected.length);
+    log.error({ rejected: result.rejected, accepted: result.accepted.length, allowPartial: stream.allowPartialTopics }, 'Genesys rejected topics of this stream');
+    const summary = `${result.rejected.length} topic(s) rejected: ${result.rejected.map((r) => r.topic).join(', ')}`.slice(0, 200);
+    if (!stream.allowPartialTopics || result.accepted.length === 0) {
+      void events.tryPublish('stream.dropped', stream.name, { stream: stream.name, channelId: channel.id, reason: summary, planned: false });
+      throw new GtbError('ERR_TOPICS_REJECTED', summary, { details: { rejected: result.rejected } });
+    }
+  }
+  log.info({ uri: redactUri(channel.connectUri), expires: new Date(channel.expiresAt).toISOString(), fingerprint: lease.fingerprint }, 'channel subscribed; connecting');
+
+  return new Promise<Connection>((resolve, reject) => {
+    let settled = false;
+    const conn: Connection = {
+      fingerprint: lease.fingerprint,
+      tokenExpiresAt: lease.expiresAt,
+      retiring: false,
+      socket: openChannelSocket({
+        channel,
+        now,
+        logger: deps.logger,
+        heartbeatTimeoutMs: timing.heartbeatTimeoutMs,
+        pongTimeoutMs: timing.pongTimeoutMs,
+        connectTimeoutMs: timing.connectTimeoutMs,
+        onFrame: (frame, at) => handlers.onFrame(conn, frame, at),
+        onReceiving: (at) => {
+          handlers.onReceiving(conn, at);
+          settled = true;
+          resolve(conn);
+        },
+        onEnd: (end) => {
+          if (!settled) {
+            settled = true;
+            reject(new GtbError('ERR_STREAM_CONNECT_FAILED', `socket ended before receiving: ${end.reason}`));
+            return;
+          }
+          handlers.onEnd(conn, end);
+        },
+      }),
+    };
+  });
+}

@@ -1,0 +1,226 @@
+import type { Logger } from '@gtb/logger';
+import type { Keys, RedisClient } from '@gtb/redis';
+import { WRITE_SCRIPT, WRITE_SCRIPT_SHA } from './write-script.js';
+import { sleep } from './backoff.js';
+
+/** One received event on its way to the output stream. */
+export interface PendingEvent {
+  dedupeId: string;
+  topic: string;
+  /** The frame as received. */
+  text: string;
+  receivedAt: number;
+  channelId: string;
+  sequence?: number;
+  correlationId?: string;
+}
+
+/** Events the buffer could not hold: their exact span, for a `stream.gap`. */
+export interface OverflowGap {
+  from: number;
+  to: number;
+  dropped: number;
+  lastSequence?: number;
+  lastEventId?: string;
+}
+
+export interface EventSinkOptions {
+  /** A fail-fast client (commands fail at once while disconnected): the buffer is ours, not ioredis'. */
+  redis: RedisClient;
+  keys: Keys;
+  stream: string;
+  instanceId: string;
+  dedupeWindowMs: number;
+  maxBuffered: number;
+  batchSize: number;
+  maxStreamLength?: number;
+  writeTimeoutMs: number;
+  now: () => number;
+  logger: Logger;
+  /** After each acknowledged batch: how many were new, how many doubles, and each new one's lag. */
+  onWritten?(written: number, duplicates: number, lagsMs: number[]): void;
+  /** The buffer overflowed and then had room again (or the sink closed): these events are lost. */
+  onOverflow(gap: OverflowGap): void;
+  /** A newer owner fenced this replica out (active-passive). */
+  onFencedOut?(): void;
+}
+
+/** The bounded, pipelined writer of one stream's events into `gtb:events:{<stream>}`. */
+export interface EventSink {
+  push(event: PendingEvent): void;
+  /** The fencing number writes must carry (active-passive), or undefined (active-active). */
+  setFence(fence: number | undefined): void;
+  /** Events buffered and not yet acknowledged by Redis. */
+  pending(): number;
+  /** True while the last write attempt failed (Redis down or slow). */
+  degraded(): boolean;
+  /** Resolves when everything pushed so far is written, or after `timeoutMs`. */
+  drain(timeoutMs: number): Promise<boolean>;
+  /** Stops the loop after a final drain attempt; reports an open overflow. */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+/** Starts the writer loop. */
+export function createEventSink(options: EventSinkOptions): EventSink {
+  const { redis, keys, stream, now, logger, maxBuffered, batchSize } = options;
+  const log = logger.child({ component: 'event-sink', stream });
+  let queue: PendingEvent[] = [];
+  let head = 0;
+  let fence: number | undefined;
+  let overflow: OverflowGap | undefined;
+  let lastAccepted: PendingEvent | undefined;
+  let failing = false;
+  let closed = false;
+  let wake: (() => void) | undefined;
+  const stop = new AbortController();
+  const size = () => queue.length - head;
+
+  function push(event: PendingEvent): void {
+    if (closed) return;
+    if (size() >= maxBuffered) {
+      // Never silent: the span of what we could not keep becomes a stream.gap once known.
+      if (!overflow) {
+        overflow = {
+          from: event.receivedAt, to: event.receivedAt, dropped: 0,
+          ...(lastAccepted?.sequence === undefined ? {} : { lastSequence: lastAccepted.sequence }),
+          ...(lastAccepted?.correlationId === undefined ? {} : { lastEventId: lastAccepted.correlationId }),
+        };
+        log.error({ buffered: size(), maxBuffered }, 'event buffer full: dropping events until Redis catches up (a stream.gap will follow)');
+      }
+      overflow.to = event.receivedAt;
+      overflow.dropped += 1;
+      return;
+    }
+    reportOverflow();
+    queue.push(event);
+    lastAccepted = event;
+    wake?.();
+  }
+
+  function reportOverflow(): void {
+    if (!overflow) return;
+    const gap = overflow;
+    overflow = undefined;
+    options.onOverflow(gap);
+  }
+
+  async function writeBatch(batch: PendingEvent[]): Promise<void> {
+    const pipeline = redis.pipeline();
+    const maxLen = String(options.maxStreamLength ?? 0);
+    const fenceArg = String(fence ?? 0);
+    for (const e of batch) {
+      pipeline.evalsha(WRITE_SCRIPT_SHA, 3, keys.dedupe(stream, e.dedupeId), keys.events(stream), keys.ownerFence(stream),
+        options.dedupeWindowMs, maxLen, fenceArg,
+        'id', e.dedupeId, 'topic', e.topic, 'event', e.text,
+        'received_at', new Date(e.receivedAt).toISOString(), 'instance', options.instanceId, 'channel', e.channelId,
+        ...(e.sequence === undefined ? [] : ['sequence', String(e.sequence)]));
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer from Redis in ${options.writeTimeoutMs} ms`)), options.writeTimeoutMs);
+    });
+    let results: [Error | null, unknown][] | null;
+    try {
+      results = await Promise.race([pipeline.exec(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!results) throw new Error('pipeline discarded');
+    if (results.some(([err]) => err?.message.startsWith('NOSCRIPT'))) {
+      // A restarted or failed-over Redis forgot the script: load it and retry the batch (the
+      // markers make the part that did run harmless).
+      await redis.script('LOAD', WRITE_SCRIPT);
+      throw new RetryNow();
+    }
+    const failed = results.find(([err]) => err);
+    if (failed) throw failed[0]!;
+    let written = 0;
+    let duplicates = 0;
+    const lags: number[] = [];
+    const t = now();
+    for (const [i, [, res]] of results.entries()) {
+      if (res === 1) {
+        written += 1;
+        lags.push(t - batch[i]!.receivedAt);
+      } else if (res === 0) {
+        duplicates += 1;
+      } else if (res === -1) {
+        throw new FencedOut();
+      }
+    }
+    options.onWritten?.(written, duplicates, lags);
+  }
+
+  const loop = (async () => {
+    let attempt = 0;
+    while (!stop.signal.aborted) {
+      if (size() === 0) {
+        if (closed) break;
+        await new Promise<void>((resolve) => { wake = resolve; });
+        wake = undefined;
+        continue;
+      }
+      const batch = queue.slice(head, head + batchSize);
+      try {
+        await writeBatch(batch);
+        head += batch.length;
+        if (head > 10_000 && head * 2 > queue.length) {
+          queue = queue.slice(head);
+          head = 0;
+        }
+        if (failing) log.info({ buffered: size() }, 'redis writes recovered');
+        failing = false;
+        attempt = 0;
+        if (size() < maxBuffered) reportOverflow();
+      } catch (err) {
+        if (err instanceof RetryNow) continue;
+        if (err instanceof FencedOut) {
+          log.warn({ dropped: size() }, 'fenced out by a newer owner: this replica stops writing');
+          queue = [];
+          head = 0;
+          options.onFencedOut?.();
+          continue;
+        }
+        if (!failing) log.warn({ err: (err as Error).message, buffered: size() }, 'redis write failed; buffering and retrying');
+        failing = true;
+        await sleep(Math.min(1_000, 50 * 2 ** Math.min(attempt++, 5)), stop.signal);
+      }
+    }
+  })();
+
+  return {
+    push,
+    setFence(f) { fence = f; },
+    pending: size,
+    degraded: () => failing,
+    async drain(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (size() > 0 && Date.now() < deadline) await sleep(10);
+      return size() === 0;
+    },
+    async close(timeoutMs = 5_000) {
+      if (closed) return;
+      closed = true;
+      wake?.();
+      const drained = await this.drain(timeoutMs);
+      if (!drained) {
+        const left = queue.slice(head);
+        log.error({ undelivered: left.length }, 'closing with undelivered events (a stream.gap follows)');
+        const first = left[0]!;
+        const last = left[left.length - 1]!;
+        const gap: OverflowGap = overflow ?? { from: first.receivedAt, to: last.receivedAt, dropped: 0 };
+        gap.from = Math.min(gap.from, first.receivedAt);
+        gap.to = Math.max(gap.to, last.receivedAt);
+        gap.dropped += left.length;
+        overflow = gap;
+      }
+      stop.abort();
+      wake?.();
+      await loop;
+      reportOverflow();
+    },
+  };
+}
+
+class RetryNow extends Error {}
+class FencedOut extends Error {}

@@ -1,0 +1,56 @@
+import { createHash } from 'node:crypto';
+
+/** A notification frame, sorted by what the streamer does with it. */
+export type Frame =
+  | { kind: 'heartbeat' }
+  | { kind: 'pong' }
+  /** `v2.system.*`: control messages Genesys sends to every channel (never forwarded). */
+  | { kind: 'system'; topic: string; body: Record<string, unknown> }
+  | { kind: 'event'; topic: string; dedupeId: string; correlationId?: string; sequence?: number; text: string }
+  /** Not JSON, or JSON of no known shape (e.g. PYN's `{"result":"404"}`). */
+  | { kind: 'unknown'; result?: string };
+
+const ID_SAFE = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/**
+ * Classifies one text frame. An event's dedupe id is `topicName + metadata.CorrelationId`
+ * (DESIGN.md § Streamer 5); without a usable CorrelationId it is the topic plus a SHA-256 of the
+ * raw frame, so that byte-identical doubles still collapse.
+ */
+export function parseFrame(text: string): Frame {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { kind: 'unknown' };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { kind: 'unknown' };
+  const obj = value as Record<string, unknown>;
+  const topic = obj.topicName;
+  if (typeof topic !== 'string' || topic.length === 0) {
+    return typeof obj.result === 'string' ? { kind: 'unknown', result: obj.result } : { kind: 'unknown' };
+  }
+  const body = obj.eventBody !== null && typeof obj.eventBody === 'object' && !Array.isArray(obj.eventBody)
+    ? obj.eventBody as Record<string, unknown>
+    : {};
+  if (topic === 'channel.metadata') {
+    if (body.message === 'pong') return { kind: 'pong' };
+    return { kind: 'heartbeat' };
+  }
+  if (topic.startsWith('v2.system.')) return { kind: 'system', topic, body };
+  const metadata = obj.metadata !== null && typeof obj.metadata === 'object' ? obj.metadata as Record<string, unknown> : {};
+  const cid = metadata.CorrelationId;
+  const correlationId = typeof cid === 'string' && ID_SAFE.test(cid) ? cid : undefined;
+  const dedupeId = correlationId !== undefined
+    ? `${topic}:${correlationId}`
+    : `${topic}:sha256-${createHash('sha256').update(text).digest('hex')}`;
+  const seq = body.sequence;
+  return {
+    kind: 'event',
+    topic,
+    dedupeId,
+    text,
+    ...(correlationId === undefined ? {} : { correlationId }),
+    ...(typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0 ? { sequence: seq } : {}),
+  };
+}

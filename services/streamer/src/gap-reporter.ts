@@ -1,0 +1,72 @@
+import type { EventData, EventPublisher } from '@gtb/events';
+import type { Logger } from '@gtb/logger';
+import { sleep } from './backoff.js';
+
+/** A gap as the streamer knows it: epoch ms bounds and what was last seen before it. */
+export interface Gap {
+  stream: string;
+  from: number;
+  to: number;
+  lastSequence?: number;
+  lastEventId?: string;
+  reason: string;
+}
+
+/** Publishes `stream.gap`, retrying until Redis takes it: a gap is never dropped silently. */
+export interface GapReporter {
+  report(gap: Gap, cause: string): void;
+  /** Gaps not yet published (Redis down). */
+  pending(): number;
+  /** Tries once more to publish what is pending, then stops retrying. */
+  close(): Promise<void>;
+}
+
+export interface GapReporterOptions {
+  events: EventPublisher;
+  logger: Logger;
+  onReported?(gap: Gap, cause: string): void;
+  retryMs?: number;
+}
+
+/** Builds the reporter. Every gap is logged at once (error level), then published with retries. */
+export function createGapReporter(options: GapReporterOptions): GapReporter {
+  const log = options.logger.child({ component: 'gap-reporter' });
+  const retryMs = options.retryMs ?? 1_000;
+  const queue: EventData<'stream.gap'>[] = [];
+  const stop = new AbortController();
+  let running: Promise<void> | undefined;
+
+  async function run(): Promise<void> {
+    while (queue.length > 0) {
+      const data = queue[0]!;
+      const published = await options.events.tryPublish('stream.gap', data.stream, data);
+      if (published) queue.shift();
+      else if (stop.signal.aborted) return;
+      else await sleep(retryMs, stop.signal);
+    }
+  }
+
+  return {
+    report(gap, cause) {
+      const to = Math.max(gap.to, gap.from);
+      const data: EventData<'stream.gap'> = {
+        stream: gap.stream,
+        from: new Date(gap.from).toISOString(),
+        to: new Date(to).toISOString(),
+        ...(gap.lastSequence === undefined ? {} : { lastSequence: gap.lastSequence }),
+        ...(gap.lastEventId === undefined ? {} : { lastEventId: gap.lastEventId }),
+        reason: gap.reason.slice(0, 200) || 'gap',
+      };
+      log.error({ gap: data, cause }, 'events may be missing: gap reported');
+      options.onReported?.(gap, cause);
+      queue.push(data);
+      running ??= run().finally(() => { running = undefined; });
+    },
+    pending: () => queue.length,
+    async close() {
+      stop.abort();
+      await running;
+      if (queue.length > 0) log.error({ unpublished: queue }, 'gaps left unpublished at shutdown (they are in this log)');
+    },
+  };
+}

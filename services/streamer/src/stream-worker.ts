@@ -1,0 +1,262 @@
+import { isGtbError } from '@gtb/errors';
+import type { EventPublisher } from '@gtb/events';
+import type { GenesysApi } from '@gtb/genesys';
+import type { Logger } from '@gtb/logger';
+import { backoffDelay, sleep } from './backoff.js';
+import type { BrokerClient } from './broker-client.js';
+import { connectChannel, type Connection } from './channel-connector.js';
+import type { SocketEnd } from './channel-socket.js';
+import type { StreamConfig, TimingConfig } from './config.js';
+import type { EventSink } from './event-sink.js';
+import type { Frame } from './frame.js';
+import type { Gap, GapReporter } from './gap-reporter.js';
+import type { StreamerMetrics } from './metrics.js';
+import { startTokenLease, type TokenLease } from './token-lease.js';
+
+export interface StreamWorkerDeps {
+  stream: StreamConfig;
+  timing: TimingConfig;
+  broker: BrokerClient;
+  api: (apiBaseUrl: string) => GenesysApi;
+  sink: EventSink;
+  events: EventPublisher;
+  gaps: GapReporter;
+  metrics: StreamerMetrics;
+  logger: Logger;
+  now: () => number;
+  random: () => number;
+  instanceId: string;
+  /** A gap already open when the worker starts (a standby taking over): closed by the first socket. */
+  initialGap?: Omit<Gap, 'to' | 'stream'>;
+}
+
+/** What `/readyz` and tests look at. */
+export interface WorkerStatus {
+  stream: string;
+  receiving: boolean;
+  channelId: string | undefined;
+  rollovers: number;
+  failed: string | undefined;
+}
+
+/** Keeps one stream's notification socket alive and its events flowing into the sink. */
+export interface StreamWorker {
+  start(): Promise<void>;
+  /** Make-before-break rollover now (`trigger` names why, e.g. `manual`). */
+  rollover(trigger: string): Promise<void>;
+  /** The broker rotated the profile's token (lifecycle `token.rotated`). */
+  tokenRotated(fingerprint: string): void;
+  status(): WorkerStatus;
+  stop(): Promise<void>;
+}
+
+const TOKEN_TRIGGERS = new Set(['token_rotated', 'token_revoked']);
+const MIN_TIMER_MS = 250;
+
+/** Builds the worker of one stream (DESIGN.md § Streamer 1–6). */
+export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
+  const { stream, timing, sink, events, gaps, metrics, now } = deps;
+  const log = deps.logger.child({ component: 'stream-worker', stream: stream.name });
+  const labels = { stream: stream.name };
+  const connections = new Set<Connection>();
+  let lease: TokenLease | undefined;
+  let primary: Connection | undefined;
+  let openGap: Omit<Gap, 'to' | 'stream'> | undefined = deps.initialGap;
+  let rolling: Promise<void> | undefined;
+  let rollAgain: string | undefined;
+  let stopped = false;
+  let failed: string | undefined;
+  let rolloverCount = 0;
+  const timers = new Set<NodeJS.Timeout>();
+  const stopSignal = new AbortController();
+
+  const receiving = () => [...connections].some((c) => !c.retiring && !c.socket.ended && c.socket.receivingAt !== undefined);
+
+  function later(ms: number, fn: () => void): NodeJS.Timeout {
+    const t = setTimeout(() => { timers.delete(t); fn(); }, Math.max(MIN_TIMER_MS, ms));
+    t.unref();
+    timers.add(t);
+    return t;
+  }
+
+  const handlers = {
+    onFrame(conn: Connection, frame: Extract<Frame, { kind: 'event' | 'system' }>, at: number) {
+      if (frame.kind === 'event') {
+        metrics.eventsIn.inc(labels);
+        sink.push({
+          dedupeId: frame.dedupeId, topic: frame.topic, text: frame.text, receivedAt: at, channelId: conn.socket.channel.id,
+          ...(frame.sequence === undefined ? {} : { sequence: frame.sequence }),
+          ...(frame.correlationId === undefined ? {} : { correlationId: frame.correlationId }),
+        });
+        return;
+      }
+      log.info({ topic: frame.topic, channelId: conn.socket.channel.id }, 'system message');
+      // Only the socket in charge starts a rollover; a notice on one already being replaced is moot.
+      if (conn !== primary || conn.retiring) return;
+      if (frame.topic === 'v2.system.socket_closing') void rollover('socket_closing');
+      else if (frame.topic.startsWith('v2.system.token_revoked')) void rollover('token_revoked');
+      else if (frame.topic.startsWith('v2.system.no_longer_subscribed')) void rollover('no_longer_subscribed');
+    },
+    onReceiving(conn: Connection, at: number) {
+      // Counted from its first frame, before promotion: an old socket dropping now is covered.
+      if (!stopped) connections.add(conn);
+      if (openGap) {
+        gaps.report({ stream: stream.name, ...openGap, to: at }, 'drop');
+        metrics.gaps.inc({ stream: stream.name, cause: 'drop' });
+        openGap = undefined;
+      }
+      log.debug({ channelId: conn.socket.channel.id }, 'socket receiving');
+    },
+    onEnd(conn: Connection, end: SocketEnd) {
+      connections.delete(conn);
+      metrics.drops.inc({ stream: stream.name, planned: String(end.planned || conn.retiring) });
+      metrics.sockets.set(labels, [...connections].filter((c) => c.socket.receivingAt !== undefined).length);
+      const planned = end.planned || conn.retiring || stopped;
+      void events.tryPublish('stream.dropped', stream.name, {
+        stream: stream.name, channelId: conn.socket.channel.id, reason: end.reason.slice(0, 200) || 'closed', planned,
+        ...(end.code !== undefined && end.code >= 1000 && end.code <= 4999 ? { closeCode: end.code } : {}),
+      });
+      if (planned) return;
+      log.warn({ channelId: conn.socket.channel.id, reason: end.reason }, 'socket dropped unexpectedly');
+      if (conn === primary) primary = undefined;
+      if (receiving()) {
+        // Another socket (a rollover's new one) delivers: the overlap covers this drop.
+        primary ??= [...connections].find((c) => !c.retiring && c.socket.receivingAt !== undefined);
+        return;
+      }
+      openGap ??= {
+        from: conn.socket.lastFrameAt ?? conn.socket.receivingAt ?? now(),
+        ...(conn.socket.lastSequence === undefined ? {} : { lastSequence: conn.socket.lastSequence }),
+        ...(conn.socket.lastEventId === undefined ? {} : { lastEventId: conn.socket.lastEventId }),
+        reason: `socket dropped: ${end.reason}`.slice(0, 200),
+      };
+      void rollover('reconnect');
+    },
+  };
+
+  /** Opens a new connection with the lease's current token, retrying with jittered backoff. */
+  async function connectWithRetry(trigger: string): Promise<Connection | undefined> {
+    for (let attempt = 0; !stopped; attempt++) {
+      if (attempt > 0 || trigger === 'reconnect') {
+        const delay = attempt === 0 ? Math.round(timing.backoffBaseMs * deps.random()) : backoffDelay(attempt - 1, timing.backoffBaseMs, timing.backoffMaxMs, deps.random);
+        await sleep(delay, stopSignal.signal);
+        if (stopped) return undefined;
+      }
+      try {
+        // Renewing first picks up a rotated token; the broker answers from its cache.
+        const current = await lease!.refresh();
+        const conn = await connectChannel({ stream, timing, api: deps.api, events, metrics, logger: deps.logger, now }, current, handlers);
+        if (stopped) {
+          conn.retiring = true;
+          conn.socket.close('stopping');
+          return undefined;
+        }
+        failed = undefined;
+        return conn;
+      } catch (err) {
+        const code = isGtbError(err) ? err.code : undefined;
+        if (code === 'ERR_TOPICS_REJECTED') failed = (err as Error).message;
+        log.warn({ err: (err as Error).message, code, attempt, trigger }, 'could not open a socket; backing off');
+      }
+    }
+    return undefined;
+  }
+
+  function promote(conn: Connection): void {
+    connections.add(conn);
+    primary = conn;
+    metrics.sockets.set(labels, [...connections].filter((c) => c.socket.receivingAt !== undefined).length);
+    const channel = conn.socket.channel;
+    const t = now();
+    // Half the remaining life as a floor, so that a margin longer than the life cannot spin.
+    later(Math.max(channel.expiresAt - timing.channelExpiryMarginMs - t, (channel.expiresAt - t) / 2), () => {
+      if (primary === conn) void rollover('channel_expiring');
+    });
+    const tokenCheck = (delay: number) => later(delay, () => {
+      if (primary !== conn || stopped) return;
+      // A renewal that returns a new token rolls over through onTokenChanged ('token_rotated').
+      void lease!.refresh().then((current) => {
+        if (primary !== conn || current.fingerprint !== conn.fingerprint) return;
+        log.warn({ fingerprint: conn.fingerprint }, 'token expiring and the broker still hands out the same one; asking again');
+        tokenCheck(Math.max(1_000, (conn.tokenExpiresAt - now()) / 2));
+      }, (err: unknown) => {
+        log.warn({ err: (err as Error).message }, 'lease renewal before token expiry failed; retrying');
+        tokenCheck(1_000);
+      });
+    });
+    tokenCheck(Math.max(conn.tokenExpiresAt - timing.tokenExpiryMarginMs - t, (conn.tokenExpiresAt - t) / 2));
+    void events.tryPublish('stream.connected', stream.name, { stream: stream.name, channelId: channel.id, connectionId: conn.socket.connectionId });
+  }
+
+  async function doRollover(trigger: string): Promise<void> {
+    const old = primary;
+    const started = now();
+    const next = await connectWithRetry(trigger);
+    if (!next) return;
+    promote(next);
+    if (old && !old.socket.ended) {
+      // Both sockets deliver during the overlap; the sink's dedupe drops the doubles.
+      if (timing.overlapMs > 0) await sleep(timing.overlapMs, stopSignal.signal);
+      old.retiring = true;
+      old.socket.close(`rollover: ${trigger}`);
+    }
+    rolloverCount += 1;
+    if (old) {
+      metrics.rollovers.inc({ stream: stream.name, trigger });
+      void events.tryPublish('stream.rolled_over', stream.name, {
+        stream: stream.name, fromChannelId: old.socket.channel.id, toChannelId: next.socket.channel.id, trigger, overlapMs: Math.max(0, now() - (next.socket.receivingAt ?? started)),
+      });
+      log.info({ from: old.socket.channel.id, to: next.socket.channel.id, trigger, tookMs: now() - started }, 'rolled over');
+    }
+  }
+
+  function rollover(trigger: string): Promise<void> {
+    if (stopped) return Promise.resolve();
+    if (rolling) {
+      // A token change during a rollover may postdate the token the new socket was made with.
+      if (TOKEN_TRIGGERS.has(trigger)) rollAgain = trigger;
+      return rolling;
+    }
+    rolling = doRollover(trigger)
+      .catch((err: unknown) => log.error({ err }, 'rollover failed'))
+      .finally(() => {
+        rolling = undefined;
+        const again = rollAgain;
+        rollAgain = undefined;
+        const current = lease?.current();
+        if (again && current && primary && current.fingerprint !== primary.fingerprint) void rollover(again);
+        else if (!stopped && !receiving() && !primary) void rollover('reconnect');
+      });
+    return rolling;
+  }
+
+  return {
+    async start() {
+      lease = await startTokenLease({
+        broker: deps.broker, profile: stream.profile, holder: `streamer:${deps.instanceId}:${stream.name}`.slice(0, 200),
+        ttlSeconds: timing.leaseTtlSeconds, now, logger: deps.logger,
+        onTokenChanged: () => { void rollover('token_rotated'); },
+      });
+      await rollover('start');
+    },
+    rollover,
+    tokenRotated(fingerprint) {
+      if (primary && primary.fingerprint === fingerprint) return;
+      void rollover('token_rotated');
+    },
+    status: () => ({ stream: stream.name, receiving: receiving(), channelId: primary?.socket.channel.id, rollovers: rolloverCount, failed }),
+    async stop() {
+      stopped = true;
+      stopSignal.abort();
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      await rolling;
+      for (const c of connections) {
+        c.retiring = true;
+        c.socket.close('stopping');
+      }
+      connections.clear();
+      await lease?.close();
+    },
+  };
+}

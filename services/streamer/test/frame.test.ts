@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseFrame } from '../src/index.js';
+
+test('heartbeats and pongs are control frames, never events', () => {
+  assert.equal(parseFrame('{"topicName":"channel.metadata","eventBody":{"message":"WebSocket Heartbeat"}}').kind, 'heartbeat');
+  assert.equal(parseFrame('{"topicName":"channel.metadata","eventBody":{"message":"pong"}}').kind, 'pong');
+});
+
+test('system topics are classified apart', () => {
+  const f = parseFrame('{"topicName":"v2.system.socket_closing","eventBody":{"channelId":"c"}}');
+  assert.equal(f.kind, 'system');
+});
+
+test('an event is keyed by topic and CorrelationId, with its sequence', () => {
+  const f = parseFrame('{"topicName":"v2.users.u.presence","version":"2","eventBody":{"sequence":7},"metadata":{"CorrelationId":"abc-1"}}');
+  assert.equal(f.kind, 'event');
+  if (f.kind !== 'event') return;
+  assert.equal(f.dedupeId, 'v2.users.u.presence:abc-1');
+  assert.equal(f.sequence, 7);
+});
+
+test('without a CorrelationId, byte-identical frames share an id and different ones do not', () => {
+  const a = parseFrame('{"topicName":"v2.x.y","eventBody":{"n":1}}');
+  const b = parseFrame('{"topicName":"v2.x.y","eventBody":{"n":1}}');
+  const c = parseFrame('{"topicName":"v2.x.y","eventBody":{"n":2}}');
+  assert.ok(a.kind === 'event' && b.kind === 'event' && c.kind === 'event');
+  assert.equal(a.dedupeId, b.dedupeId);
+  assert.notEqual(a.dedupeId, c.dedupeId);
+});
+
+test('garbage and unknown shapes never throw', () => {
+  for (const text of ['', 'not json', '[]', 'null', '{"result":"404"}', '{"topicName":5}']) assert.equal(parseFrame(text).kind, 'unknown');
+  const r = parseFrame('{"result":"404"}');
+  assert.equal(r.kind === 'unknown' && r.result, '404');
+});

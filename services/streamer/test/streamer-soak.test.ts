@@ -1,0 +1,58 @@
+/**
+ * The issue's long run: 1,000 events/s for 60 s with a forced rollover every few seconds (a mix of
+ * socket_closing, broker rotation, token revocation through the broker, and channel expiry).
+ * Skipped unless STREAMER_SOAK=1 (it takes ~75 s); tune with STREAMER_SOAK_RATE / _SECONDS.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CLIENTS } from '../../../test/support/system.js';
+import { checkSequences, startStreamSystem, TOPIC, waitFor } from './support/stream-system.js';
+import { startNaiveClient } from './support/naive-client.js';
+
+const enabled = process.env.STREAMER_SOAK === '1';
+
+test('soak: 1,000 events/s for 60 s with forced rollovers, every event exactly once', { skip: !enabled, timeout: 240_000 }, async (t) => {
+  const rate = Number(process.env.STREAMER_SOAK_RATE ?? 1_000);
+  const seconds = Number(process.env.STREAMER_SOAK_SECONDS ?? 60);
+  const sys = await startStreamSystem({ sandbox: { channelLifetimeMs: 4_000 }, leaseGraceSeconds: 2 });
+  t.after(() => sys.close());
+  const s = await sys.startStreamer();
+  await waitFor('ready', () => s.streamer.health().ready);
+  // The usual practice side by side, under the same forced rotations: reconnect after the close.
+  const naive = await startNaiveClient({ brokerUrl: sys.broker.url, idpToken: await sys.idp.clientCredentialsToken(CLIENTS.app.client_id), profile: 'sales', topic: TOPIC });
+  t.after(() => naive.stop());
+  const count = rate * seconds;
+  const started = Date.now();
+  const generating = sys.sandbox.admin.generateEvents({ topic: TOPIC, count, ratePerSecond: rate });
+  const forced: string[] = [];
+  const triggers = ['socket_closing', 'rotate', 'revoke'] as const;
+  for (let i = 0; Date.now() - started < seconds * 1000 - 3_000; i++) {
+    await sleep(3_000);
+    const trigger = triggers[i % triggers.length]!;
+    const channelId = s.streamer.health().streams[0]?.channelId;
+    if (trigger === 'socket_closing' && channelId) {
+      for (const id of [channelId, naive.channelId]) {
+        try { sys.sandbox.admin.closeSocket(id!, { notice: true }); } catch { /* rolled over meanwhile */ }
+      }
+    } else if (trigger === 'rotate') await sys.rotate();
+    else if (trigger === 'revoke') await sys.revokeViaBroker();
+    forced.push(trigger);
+  }
+  const result = await generating;
+  const generatedIn = Date.now() - started;
+  await waitFor('all written', async () => (await sys.output()).length >= count, 60_000, 200);
+  await sleep(500);
+  const out = await sys.output();
+  const check = checkSequences(out.map((e) => e.sequence), count);
+  const rolled = (await sys.lifecycle(['stream.rolled_over'])).map((e) => (e.data as { trigger: string }).trigger);
+  const byTrigger: Record<string, number> = {};
+  for (const r of rolled) byTrigger[r] = (byTrigger[r] ?? 0) + 1;
+  const metrics = await s.streamer.metrics.registry.metrics();
+  const naiveMissing = checkSequences([...naive.seen], count).missing.length;
+  const dedup = /gtb_streamer_events_deduplicated_total\{stream="queues"\} (\d+)/.exec(metrics)?.[1];
+  console.warn(JSON.stringify({ rate, seconds, sent: result.sent, generatedInMs: generatedIn, written: out.length, missing: check.missing.length, duplicated: check.duplicated.length, forced: forced.length, rollovers: byTrigger, deduplicated: Number(dedup), gaps: s.gaps.length, naive: { missing: naiveMissing, reconnects: naive.reconnects, lostPerReconnect: naive.reconnects ? +(naiveMissing / naive.reconnects).toFixed(1) : 0 } }));
+  assert.deepEqual({ missing: check.missing.length, duplicated: check.duplicated.length }, { missing: 0, duplicated: 0 });
+  assert.equal(out.length, count);
+  assert.deepEqual(s.gaps, []);
+});

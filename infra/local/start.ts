@@ -10,8 +10,9 @@ import { startSandbox } from '@gtb/sandbox';
 import { startIdp } from '../../test/fixtures/idp/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const stateDir = join(root, '.local');
 const env = process.env;
+// GTB_LOCAL_DIR lets a test (or a second checkout) keep its generated config and secrets apart.
+const stateDir = env.GTB_LOCAL_DIR ?? join(root, '.local');
 const ports = {
   broker: Number(env.BROKER_PORT ?? 8080),
   sandbox: Number(env.SANDBOX_PORT ?? 9100),
@@ -141,7 +142,7 @@ Try it (copy and paste):
   curl -s -H "x-sandbox-key: ${adminKey}" ${sandbox.url}/__sandbox/counters
 
   # 5. the same with the gtb CLI (exit codes for scripts; --json for machines)
-  export GTB_URL=${brokerUrl} GTB_IDP_ISSUER=${idp.issuer} GTB_IDP_CLIENT_ID=ops-admin GTB_IDP_CLIENT_SECRET=ops-admin-secret
+  export GTB_URL=${brokerUrl} REDIS_URL=${redisUrl} GTB_IDP_ISSUER=${idp.issuer} GTB_IDP_CLIENT_ID=ops-admin GTB_IDP_CLIENT_SECRET=ops-admin-secret
   npm run -s gtb -- token sales
   npm run -s gtb -- rotate sales
   npm run -s gtb -- leases

@@ -3,7 +3,8 @@
  * runs the three scenarios (each server under test and each load generator in its own process),
  * prints a table and writes test/bench/results/bench-<timestamp>.json. See README.md.
  * Environment (all optional): BENCH_ROUNDS, BENCH_DURATION_MS, BENCH_CONNECTIONS, BENCH_CALLERS,
- * BENCH_ONLY=hit,storm,sdk, REDIS_URL.
+ * BENCH_ONLY=hit,storm,sdk (default; `scale` adds the scale-out measurement of issue 6),
+ * BENCH_SCALE_REQUESTS, REDIS_URL.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,10 +21,13 @@ import type { BenchContext } from './scenarios/context.js';
 import { runHitPath } from './scenarios/hit-path.js';
 import { runColdStorm } from './scenarios/cold-storm.js';
 import { runSdkStorm } from './scenarios/sdk-storm.js';
+import { formatScaleOut, runScaleOut, scaleOutChecks, type ScaleOutResult } from './scenarios/scale-out.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 /** Whole-run budget: past it every child is stopped and the run fails (the issue allows ~4 min). */
 const RUN_BUDGET_MS = 6 * 60_000;
+/** Added to the budget when the scale-out scenario runs (six cases, up to eight brokers each). */
+const SCALE_BUDGET_MS = 5 * 60_000;
 const SANDBOX_TOKEN_LIMIT = 300; // Genesys' default client.credentials.token.rate.per.minute
 
 function intFromEnv(name: string, fallback: number, max: number): number {
@@ -47,10 +51,11 @@ async function main(): Promise<number> {
     maxRequests: 1_000_000,
   };
   const registry = new ChildRegistry();
+  const budgetMs = RUN_BUDGET_MS + (only.has('scale') ? SCALE_BUDGET_MS : 0);
   const budget = setTimeout(() => {
-    console.error(`bench: over its ${RUN_BUDGET_MS / 1000} s budget; stopping every child`);
+    console.error(`bench: over its ${budgetMs / 1000} s budget; stopping every child`);
     void registry.stopAll().finally(() => process.exit(1));
-  }, RUN_BUDGET_MS);
+  }, budgetMs);
   budget.unref();
   process.once('SIGINT', () => { void registry.stopAll().finally(() => process.exit(130)); });
 
@@ -71,7 +76,7 @@ async function main(): Promise<number> {
     appToken: await idp.clientCredentialsToken(CLIENTS.app.client_id),
     log: (line) => console.log(line),
   };
-  const results: Omit<BenchResults, 'checks' | 'durationMs' | 'machine'> = { startedAt: startedAt.toISOString(), errors: [] };
+  const results: Omit<BenchResults, 'checks' | 'durationMs' | 'machine'> & { scaleOut?: ScaleOutResult } = { startedAt: startedAt.toISOString(), errors: [] };
   const attempt = async (name: string, fn: () => Promise<void>) => {
     try {
       await fn();
@@ -85,18 +90,28 @@ async function main(): Promise<number> {
     if (only.has('hit')) await attempt('hit path', async () => { results.hitPath = await runHitPath(ctx, hitSettings); });
     if (only.has('storm')) await attempt('cold storm', async () => { results.coldStorm = await runColdStorm(ctx, { replicas: 4, callersPerReplica: callers, timeoutMs: 30_000 }); });
     if (only.has('sdk')) await attempt('sdk storm', async () => { results.sdkStorm = await runSdkStorm(ctx, { processes: 4, instancesPerProcess: callers }, SANDBOX_TOKEN_LIMIT); });
+    if (only.has('scale')) {
+      await attempt('scale-out', async () => {
+        results.scaleOut = await runScaleOut(ctx, {
+          brokerCounts: [1, 2, 4, 8], profileCounts: [1, 10, 50], brokersForProfiles: 2,
+          steadyRequests: intFromEnv('BENCH_SCALE_REQUESTS', 2000, 100_000), connections: 16,
+          coldCallersPerTarget: 5, idleWindowMs: 2000, timeoutMs: 30_000,
+        });
+      });
+    }
   } finally {
     await registry.stopAll();
     for (const prefix of ctx.prefixes) await deleteKeys(redis, prefix);
     redis.disconnect();
     await Promise.allSettled([sandbox.close(), idp.close(), rm(dir, { recursive: true, force: true })]);
   }
-  const full: BenchResults = {
+  const full: BenchResults & { scaleOut?: ScaleOutResult } = {
     ...results,
     durationMs: Date.now() - startedAt.getTime(),
     machine: { atStart, loadavgAtEnd: machineInfo().loadavg },
-    checks: checksOf(results),
+    checks: [...checksOf(results), ...(results.scaleOut ? scaleOutChecks(results.scaleOut) : [])],
   };
+  if (full.scaleOut) console.log(`\n${formatScaleOut(full.scaleOut)}`);
   console.log(`\n${formatTable(full)}`);
   const file = await writeResults(RESULTS_DIR, full);
   console.log(`\nresults: ${file} (${(full.durationMs / 1000).toFixed(1)} s)`);

@@ -1,7 +1,7 @@
 // `npm start`: the whole system on this machine for a newcomer — a Redis, the sandbox Genesys, a
 // development IdP (oidc-provider), the broker — with copy-paste commands to try it. Ctrl-C stops all.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, openSync } from 'node:fs';
 import { createServer, createConnection } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { join, dirname } from 'node:path';
@@ -17,7 +17,10 @@ const ports = {
   broker: Number(env.BROKER_PORT ?? 8080),
   sandbox: Number(env.SANDBOX_PORT ?? 9100),
   idp: Number(env.IDP_PORT ?? 9200),
+  streamer: Number(env.STREAMER_PORT ?? 9464),
 };
+/** The demo stream: one user's presence, as a contact-centre integration would follow it. */
+const DEMO_TOPIC = 'v2.users.00000000-0000-4000-8000-000000000001.presence';
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const children: ChildProcess[] = [];
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -105,20 +108,23 @@ async function main(): Promise<void> {
     encryption: { keys: [{ id: 'dev1', keyFile: 'cache-key-dev1' }], primary: 'dev1' },
   }, null, 2), { mode: 0o600 });
 
-  const broker = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(root, 'services/broker/src/main.ts')], {
-    env: { ...env, GTB_BROKER_CONFIG_FILE: configFile },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.push(broker);
-  broker.on('exit', (code) => { if (!stopping) { say(`broker exited (${code}); stopping`); void stop(1); } });
   const brokerUrl = `http://127.0.0.1:${ports.broker}`;
-  for (let i = 0; i < 100; i++) {
-    const ok = await fetch(`${brokerUrl}/readyz`).then((r) => r.ok, () => false);
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  say(`broker    ${brokerUrl} (config ${configFile}; logs on stderr)`);
-  say('streamer  not started: it is not built yet (see the README\'s Status)');
+  await startService('broker', 'services/broker/src/main.ts', { GTB_BROKER_CONFIG_FILE: configFile }, brokerUrl);
+  say(`broker    ${brokerUrl} (config ${configFile}; log ${join(stateDir, 'broker.log')})`);
+
+  const streamerConfigFile = join(stateDir, 'streamer.json');
+  writeFileSync(join(stateDir, 'streamer-idp-secret'), 'streamer-secret', { mode: 0o600 });
+  writeFileSync(streamerConfigFile, JSON.stringify({
+    instanceId: 'local-streamer-1',
+    redis: { mode: 'standalone', url: redisUrl },
+    brokerUrl,
+    identity: { issuer: idp.issuer, clientId: 'streamer', clientSecretFile: 'streamer-idp-secret', allowInsecure: true },
+    http: { host: '127.0.0.1', port: ports.streamer },
+    streams: [{ name: 'sales-presence', profile: 'sales', topics: [DEMO_TOPIC] }],
+  }, null, 2), { mode: 0o600 });
+  const streamerUrl = `http://127.0.0.1:${ports.streamer}`;
+  await startService('streamer', 'services/streamer/src/main.ts', { GTB_STREAMER_CONFIG_FILE: streamerConfigFile }, streamerUrl);
+  say(`streamer  ${streamerUrl} (stream sales-presence → Redis Stream gtb:events:{sales-presence}; log ${join(stateDir, 'streamer.log')})`);
 
   const token = (client: string, secret: string) =>
     `curl -s -u ${client}:${secret} -d grant_type=client_credentials ${idp.issuer}/token | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token'`;
@@ -152,7 +158,31 @@ Try it (copy and paste):
   # 6. read the durable event stream
   redis-cli -u ${redisUrl} XRANGE gtb:lifecycle - + COUNT 10
 
+  # 7. Genesys notifications: the sandbox sends 5 events, the streamer forwards each once
+  curl -s -X POST -H "x-sandbox-key: ${adminKey}" -H 'content-type: application/json' \\
+    -d '{"topic":"${DEMO_TOPIC}","count":5}' ${sandbox.url}/__sandbox/events
+  sleep 1; redis-cli -u ${redisUrl} XRANGE 'gtb:events:{sales-presence}' - + COUNT 10
+
 Ctrl-C stops everything.`);
+}
+
+/** Starts one of our services from source, its log in the state folder, and waits for /readyz. */
+async function startService(name: string, entry: string, extraEnv: Record<string, string>, url: string): Promise<void> {
+  const log = openSync(join(stateDir, `${name}.log`), 'w');
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(root, entry)], {
+    env: { ...env, ...extraEnv },
+    stdio: ['ignore', log, log],
+  });
+  children.push(child);
+  child.on('exit', (code) => { if (!stopping) { say(`${name} exited (${code}); see ${join(stateDir, `${name}.log`)}; stopping`); void stop(1); } });
+  for (let i = 0; i < 150; i++) {
+    if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) return;
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  if (child.exitCode === null && !(await fetch(`${url}/readyz`).then((r) => r.ok, () => false))) {
+    say(`${name} is not ready after 30 s; see ${join(stateDir, `${name}.log`)}`);
+  }
 }
 
 let stopping = false;

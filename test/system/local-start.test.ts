@@ -102,7 +102,7 @@ test('npm start runs the system and every command it prints works; Ctrl-C stops 
   t.after(() => redis.stop());
   const dir = await mkdtemp(join(tmpdir(), 'gtb-local-start-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  const ports = { BROKER_PORT: await freePort(), SANDBOX_PORT: await freePort(), IDP_PORT: await freePort() };
+  const ports = { BROKER_PORT: await freePort(), SANDBOX_PORT: await freePort(), IDP_PORT: await freePort(), STREAMER_PORT: await freePort() };
 
   // The node command behind `npm start` (npm itself ends by re-raising SIGINT, so its exit code
   // would say nothing about start.ts), in its own process group, so that SIGINT reaches start.ts
@@ -187,6 +187,13 @@ test('npm start runs the system and every command it prints works; Ctrl-C stops 
   assert.match(xrange, new RegExp(`"type":"token\\.rotated".*"fingerprint":"${String(rotated['fingerprint'])}"`));
   await waitFor('step 3 to show the rotation', async () => watched.includes('gtb:lifecycle:token.rotated'), 10_000);
   assert.doesNotMatch(`${stdout}${watched}${xrange}${tail}`, new RegExp(String(token['access_token'])), 'no token in the output');
+
+  // 7. the streamer forwarded the sandbox's notification events into the Redis Stream, each once.
+  const generated = JSON.parse(step('generate notification events', (c) => c.includes('__sandbox/events')).out) as { sent: number; firstSequence: number };
+  assert.equal(generated.sent, 5);
+  const forwarded = step('read the notification stream', (c) => c.includes('gtb:events:{sales-presence}')).out;
+  const sequences = [...forwarded.matchAll(/"eventBody":\{"sequence":(\d+)\}/g)].map((m) => Number(m[1])).sort((a, b) => a - b);
+  assert.deepEqual(sequences, [1, 2, 3, 4, 5], `each event once in the stream:\n${forwarded}`);
 
   // Ctrl-C: everything stops, exit 0, and the ports are free again.
   process.kill(-group, 'SIGINT');

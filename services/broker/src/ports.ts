@@ -31,18 +31,9 @@ export interface PolicyPort {
   isAdmin(identity: Identity): Decision;
 }
 
-/** A Genesys token as the cache holds it. */
-export interface CachedToken {
-  profile: string;
-  accessToken: string;
-  tokenType: string;
-  issuedAt: number;
-  expiresAt: number;
-  refreshAt: number;
-  fingerprint: string;
-  fence: number;
-  apiBaseUrl: string;
-}
+import type { CachedToken } from './tokens/types.js';
+
+export type { CachedToken };
 
 export interface TokenPort {
   getToken(profile: string): Promise<CachedToken>;

@@ -2,6 +2,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { GtbError } from '@gtb/errors';
 import { requestContext } from './http/request-context.js';
+import { httpMetrics } from './http/http-metrics.js';
 import { errorHandler, notFound } from './http/problem.js';
 import { authenticate } from './http/authenticate.js';
 import { callerRateLimit } from './http/caller-rate-limit.js';
@@ -46,15 +47,7 @@ export function createApp(options: AppOptions): BrokerApp {
 
   app.use(helmet());
   app.use(requestContext(options.logger, options.now));
-  app.use((req, res, next) => {
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const route = (req.route?.path as string | undefined) ?? 'unmatched';
-      options.metrics.httpRequests.inc({ route, method: req.method, status: String(res.statusCode) });
-      options.metrics.httpDuration.observe({ route }, Number(process.hrtime.bigint() - started) / 1e9);
-    });
-    next();
-  });
+  app.use(httpMetrics(options.metrics));
   app.use(opsRoutes(deps, () => shuttingDown));
   app.use('/oauth2/token', limiter);
   app.use(tokenRoutes(deps));

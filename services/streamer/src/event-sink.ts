@@ -1,3 +1,4 @@
+import { Cluster } from 'ioredis';
 import type { Logger } from '@gtb/logger';
 import type { Keys, RedisClient } from '@gtb/redis';
 import { WRITE_SCRIPT, WRITE_SCRIPT_SHA } from './write-script.js';
@@ -35,6 +36,13 @@ export interface EventSinkOptions {
   batchSize: number;
   maxStreamLength?: number;
   writeTimeoutMs: number;
+  /**
+   * How many recently acknowledged events are written again once writes work after a failure
+   * (default 1000; 0 turns it off). A Redis that failed over (Sentinel, Cluster) may have lost
+   * writes its old master acknowledged but had not yet replicated; the dedupe markers went with
+   * them, so re-sending lets exactly the lost ones back in and the rest count as duplicates.
+   */
+  resendOnRecovery?: number;
   now: () => number;
   logger: Logger;
   /** After each acknowledged batch: how many were new, how many doubles, and each new one's lag. */
@@ -71,6 +79,10 @@ export function createEventSink(options: EventSinkOptions): EventSink {
   let lastAccepted: PendingEvent | undefined;
   let failing = false;
   let closed = false;
+  // Acknowledged events, newest last, and whether they must be re-sent before the next batch.
+  const resendLimit = options.resendOnRecovery ?? 1_000;
+  let recent: { event: PendingEvent; ackedAt: number }[] = [];
+  let resendDue = false;
   let wake: (() => void) | undefined;
   const stop = new AbortController();
   const size = () => queue.length - head;
@@ -104,7 +116,8 @@ export function createEventSink(options: EventSinkOptions): EventSink {
     options.onOverflow(gap);
   }
 
-  async function writeBatch(batch: PendingEvent[]): Promise<void> {
+  /** Writes one batch; returns how many were new. */
+  async function writeBatch(batch: PendingEvent[]): Promise<number> {
     const pipeline = redis.pipeline();
     const maxLen = String(options.maxStreamLength ?? 0);
     const fenceArg = String(fence ?? 0);
@@ -128,8 +141,10 @@ export function createEventSink(options: EventSinkOptions): EventSink {
     if (!results) throw new Error('pipeline discarded');
     if (results.some(([err]) => err?.message.startsWith('NOSCRIPT'))) {
       // A restarted or failed-over Redis forgot the script: load it and retry the batch (the
-      // markers make the part that did run harmless).
-      await redis.script('LOAD', WRITE_SCRIPT);
+      // markers make the part that did run harmless). A Cluster sends a keyless SCRIPT LOAD to a
+      // random node, so there it goes to every master.
+      const targets = redis instanceof Cluster ? redis.nodes('master') : [redis];
+      await Promise.all(targets.map((node) => node.script('LOAD', WRITE_SCRIPT)));
       throw new RetryNow();
     }
     const failed = results.find(([err]) => err);
@@ -149,12 +164,31 @@ export function createEventSink(options: EventSinkOptions): EventSink {
       }
     }
     options.onWritten?.(written, duplicates, lags);
+    return written;
+  }
+
+  function remember(batch: PendingEvent[]): void {
+    if (resendLimit === 0) return;
+    const t = now();
+    for (const event of batch) recent.push({ event, ackedAt: t });
+    if (recent.length > resendLimit * 2) recent = recent.slice(-resendLimit);
+  }
+
+  /** Re-sends the recent tail after a failure; only what Redis lost is written again. */
+  async function resendRecent(): Promise<void> {
+    // Past half the dedupe window a marker may have lapsed: re-sending would write a double.
+    const horizon = now() - options.dedupeWindowMs / 2;
+    const tail = recent.slice(-resendLimit).filter((r) => r.ackedAt >= horizon).map((r) => r.event);
+    let restored = 0;
+    for (let i = 0; i < tail.length; i += batchSize) restored += await writeBatch(tail.slice(i, i + batchSize));
+    // Restored events were lost by Redis (an unreplicated tail at a failover): worth a warning.
+    (restored > 0 ? log.warn : log.info).call(log, { resent: tail.length, restored }, 're-sent recently acknowledged events after a write failure');
   }
 
   const loop = (async () => {
     let attempt = 0;
     while (!stop.signal.aborted) {
-      if (size() === 0) {
+      if (size() === 0 && !resendDue) {
         if (closed) break;
         await new Promise<void>((resolve) => { wake = resolve; });
         wake = undefined;
@@ -162,7 +196,12 @@ export function createEventSink(options: EventSinkOptions): EventSink {
       }
       const batch = queue.slice(head, head + batchSize);
       try {
-        await writeBatch(batch);
+        if (resendDue) {
+          await resendRecent();
+          resendDue = false;
+        }
+        if (batch.length > 0) await writeBatch(batch);
+        remember(batch);
         head += batch.length;
         if (head > 10_000 && head * 2 > queue.length) {
           queue = queue.slice(head);
@@ -178,11 +217,14 @@ export function createEventSink(options: EventSinkOptions): EventSink {
           log.warn({ dropped: size() }, 'fenced out by a newer owner: this replica stops writing');
           queue = [];
           head = 0;
+          recent = [];
+          resendDue = false;
           options.onFencedOut?.();
           continue;
         }
         if (!failing) log.warn({ err: (err as Error).message, buffered: size() }, 'redis write failed; buffering and retrying');
         failing = true;
+        resendDue = recent.length > 0;
         await sleep(Math.min(1_000, 50 * 2 ** Math.min(attempt++, 5)), stop.signal);
       }
     }

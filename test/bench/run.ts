@@ -4,7 +4,8 @@
  * prints a table and writes test/bench/results/bench-<timestamp>.json. See README.md.
  * Environment (all optional): BENCH_ROUNDS, BENCH_DURATION_MS, BENCH_CONNECTIONS, BENCH_CALLERS,
  * BENCH_ONLY=hit,storm,sdk (default; `scale` adds the scale-out measurement of issue 6),
- * BENCH_SCALE_REQUESTS, REDIS_URL.
+ * BENCH_SCALE_REQUESTS, REDIS_URL. `stream-rate` and `stream-rotation` add the streamer measurements of
+ * issue 5 (BENCH_STREAM_RATES=500,1000,… overrides the rate steps).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,12 +23,16 @@ import { runHitPath } from './scenarios/hit-path.js';
 import { runColdStorm } from './scenarios/cold-storm.js';
 import { runSdkStorm } from './scenarios/sdk-storm.js';
 import { formatScaleOut, runScaleOut, scaleOutChecks, type ScaleOutResult } from './scenarios/scale-out.js';
+import { formatStreamRate, runStreamRate, streamRateChecks, type StreamRateResult } from './scenarios/stream-rate.js';
+import { formatStreamRotation, runStreamRotation, streamRotationChecks, type StreamRotationResult } from './scenarios/stream-rotation.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 /** Whole-run budget: past it every child is stopped and the run fails (the issue allows ~4 min). */
 const RUN_BUDGET_MS = 6 * 60_000;
 /** Added to the budget when the scale-out scenario runs (six cases, up to eight brokers each). */
 const SCALE_BUDGET_MS = 5 * 60_000;
+/** Added per streamer scenario (each is bounded to 90 s, plus start-up and clean-up). */
+const STREAM_BUDGET_MS = 2 * 60_000;
 const SANDBOX_TOKEN_LIMIT = 300; // Genesys' default client.credentials.token.rate.per.minute
 
 function intFromEnv(name: string, fallback: number, max: number): number {
@@ -51,7 +56,8 @@ async function main(): Promise<number> {
     maxRequests: 1_000_000,
   };
   const registry = new ChildRegistry();
-  const budgetMs = RUN_BUDGET_MS + (only.has('scale') ? SCALE_BUDGET_MS : 0);
+  const budgetMs = RUN_BUDGET_MS + (only.has('scale') ? SCALE_BUDGET_MS : 0)
+    + ['stream-rate', 'stream-rotation'].filter((n) => only.has(n)).length * STREAM_BUDGET_MS;
   const budget = setTimeout(() => {
     console.error(`bench: over its ${budgetMs / 1000} s budget; stopping every child`);
     void registry.stopAll().finally(() => process.exit(1));
@@ -76,7 +82,8 @@ async function main(): Promise<number> {
     appToken: await idp.clientCredentialsToken(CLIENTS.app.client_id),
     log: (line) => console.log(line),
   };
-  const results: Omit<BenchResults, 'checks' | 'durationMs' | 'machine'> & { scaleOut?: ScaleOutResult } = { startedAt: startedAt.toISOString(), errors: [] };
+  type Extra = { scaleOut?: ScaleOutResult; streamRate?: StreamRateResult; streamRotation?: StreamRotationResult };
+  const results: Omit<BenchResults, 'checks' | 'durationMs' | 'machine'> & Extra = { startedAt: startedAt.toISOString(), errors: [] };
   const attempt = async (name: string, fn: () => Promise<void>) => {
     try {
       await fn();
@@ -99,19 +106,36 @@ async function main(): Promise<number> {
         });
       });
     }
+    if (only.has('stream-rate')) {
+      await attempt('stream-rate', async () => {
+        const rates = (process.env['BENCH_STREAM_RATES'] ?? '500,1000,2000,4000,8000,16000').split(',').map(Number);
+        if (!rates.every((n) => Number.isInteger(n) && n > 0 && n <= 100_000)) throw new Error('BENCH_STREAM_RATES must be integers in 1..100000');
+        results.streamRate = await runStreamRate(ctx, { rates, stepMs: 8_000, settleMs: 3_000, budgetMs: 75_000 });
+      });
+    }
+    if (only.has('stream-rotation')) {
+      await attempt('stream-rotation', async () => {
+        results.streamRotation = await runStreamRotation(ctx, {
+          ratePerSecond: 1_000, durationMs: 30_000, intervalMs: 3_000, channelLifetimeMs: 4_000, leaseGraceSeconds: 2, settleMs: 5_000,
+        });
+      });
+    }
   } finally {
     await registry.stopAll();
     for (const prefix of ctx.prefixes) await deleteKeys(redis, prefix);
     redis.disconnect();
     await Promise.allSettled([sandbox.close(), idp.close(), rm(dir, { recursive: true, force: true })]);
   }
-  const full: BenchResults & { scaleOut?: ScaleOutResult } = {
+  const full: BenchResults & Extra = {
     ...results,
     durationMs: Date.now() - startedAt.getTime(),
     machine: { atStart, loadavgAtEnd: machineInfo().loadavg },
-    checks: [...checksOf(results), ...(results.scaleOut ? scaleOutChecks(results.scaleOut) : [])],
+    checks: [...checksOf(results), ...(results.scaleOut ? scaleOutChecks(results.scaleOut) : []),
+      ...(results.streamRate ? streamRateChecks(results.streamRate) : []), ...(results.streamRotation ? streamRotationChecks(results.streamRotation) : [])],
   };
   if (full.scaleOut) console.log(`\n${formatScaleOut(full.scaleOut)}`);
+  if (full.streamRate) console.log(`\n${formatStreamRate(full.streamRate)}`);
+  if (full.streamRotation) console.log(`\n${formatStreamRotation(full.streamRotation)}`);
   console.log(`\n${formatTable(full)}`);
   const file = await writeResults(RESULTS_DIR, full);
   console.log(`\nresults: ${file} (${(full.durationMs / 1000).toFixed(1)} s)`);

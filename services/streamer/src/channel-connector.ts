@@ -17,6 +17,11 @@ export interface Connection {
   tokenExpiresAt: number;
   /** Being closed on purpose (replaced by a newer connection). */
   retiring: boolean;
+  /**
+   * A system notice (`socket_closing`, `token_revoked`, …) that asks for a rollover, received while
+   * this connection was not yet in charge: the rollover that promotes it must then roll once more.
+   */
+  pendingRollover?: string | undefined;
 }
 
 export interface ConnectorDeps {

@@ -91,11 +91,19 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
         return;
       }
       log.info({ topic: frame.topic, channelId: conn.socket.channel.id }, 'system message');
-      // Only the socket in charge starts a rollover; a notice on one already being replaced is moot.
-      if (conn !== primary || conn.retiring) return;
-      if (frame.topic === 'v2.system.socket_closing') void rollover('socket_closing');
-      else if (frame.topic.startsWith('v2.system.token_revoked')) void rollover('token_revoked');
-      else if (frame.topic.startsWith('v2.system.no_longer_subscribed')) void rollover('no_longer_subscribed');
+      const trigger = frame.topic === 'v2.system.socket_closing' ? 'socket_closing'
+        : frame.topic.startsWith('v2.system.token_revoked') ? 'token_revoked'
+        : frame.topic.startsWith('v2.system.no_longer_subscribed') ? 'no_longer_subscribed' : undefined;
+      if (!trigger || conn.retiring) return; // a notice on a socket already being replaced is moot
+      if (conn === primary && !rolling) {
+        void rollover(trigger);
+        return;
+      }
+      // The notice came on a rollover's new socket before its promotion, or on the primary while a
+      // rollover is under way: remember it, and the rollover's end rolls again if this socket is
+      // then in charge (found by the rotation benchmark: a socket_closing that landed on a socket
+      // being promoted was lost, and its close became a gap).
+      conn.pendingRollover ??= trigger;
     },
     onReceiving(conn: Connection, at: number) {
       // Counted from its first frame, before promotion: an old socket dropping now is covered.
@@ -224,7 +232,11 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
         const again = rollAgain;
         rollAgain = undefined;
         const current = lease?.current();
-        if (again && current && primary && current.fingerprint !== primary.fingerprint) void rollover(again);
+        const noticed = primary?.pendingRollover;
+        if (noticed && primary && !stopped) {
+          primary.pendingRollover = undefined;
+          void rollover(noticed);
+        } else if (again && current && primary && current.fingerprint !== primary.fingerprint) void rollover(again);
         else if (!stopped && !receiving() && !primary) void rollover('reconnect');
       });
     return rolling;

@@ -57,3 +57,29 @@ test('sandbox closing sockets on token expiry (short tokens): rollover before ex
   assert.ok(rolled.length >= 1, 'no rollover happened');
   assert.deepEqual(s.gaps, []);
 });
+
+test('a socket_closing notice on the new socket during a rollover\'s overlap still rolls it over', { timeout: 60_000 }, async (t) => {
+  // Regression: the notice reached the just-promoted socket while the rollover that promoted it was
+  // still in its overlap; it was swallowed, the socket then closed, and its events were lost.
+  const sys = await startStreamSystem({ sandbox: { socketClosingNoticeMs: 1_500 } });
+  t.after(() => sys.close());
+  const s = await sys.startStreamer({ timing: { ...TEST_TIMING, overlapMs: 1_000 } });
+  await waitFor('ready', () => s.streamer.health().ready);
+  const first = s.streamer.health().streams[0]!.channelId;
+  const count = 200 * 8;
+  const generating = sys.sandbox.admin.generateEvents({ topic: TOPIC, count, ratePerSecond: 200 });
+  await sleep(1_000);
+  void sys.rotate();
+  const second = await waitFor('the rotation to promote a new socket', () => {
+    const id = s.streamer.health().streams[0]?.channelId;
+    return id && id !== first ? id : undefined;
+  }, 10_000);
+  sys.sandbox.admin.closeSocket(second, { notice: true }); // inside the 1 s overlap
+  assert.equal((await generating).sent, count);
+  await waitFor('all events written', async () => (await sys.output()).length >= count, 20_000);
+  const out = await sys.output();
+  assert.deepEqual(checkSequences(out.map((e) => e.sequence), count), { missing: [], duplicated: [] });
+  const rolled = (await sys.lifecycle(['stream.rolled_over'])).map((e) => e.data as { trigger: string; fromChannelId: string });
+  assert.ok(rolled.some((r) => r.trigger === 'socket_closing' && r.fromChannelId === second), `no socket_closing rollover from the new socket: ${JSON.stringify(rolled)}`);
+  assert.deepEqual(s.gaps, []);
+});

@@ -5,7 +5,7 @@ import { fingerprint, type Logger } from '@gtb/logger';
 import { createEventPublisher } from '@gtb/events';
 import { createApp, type BrokerApp } from './app.js';
 import { publishTokenEvent } from './token-events.js';
-import { createRateLimitStore } from './http/redis-rate-limit-store.js';
+import { createSharedRateLimitStore } from './http/shared-rate-limit-store.js';
 import { createBrokerMetrics, tokenObserver } from './metrics.js';
 import { createIdentityVerifier, type IdentityVerifier } from './identity/index.js';
 import { createPolicy } from './policy/index.js';
@@ -89,7 +89,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     events: { publish: (type, subject, data) => events.tryPublish(type as never, subject, data as never) },
     leaseGraceMs: config.leases.graceSeconds * 1000,
     rateLimitPerMinute: config.rateLimit.perMinute,
-    rateLimitStore: createRateLimitStore(redis, `${keys.prefix}:rl:`, logger),
+    rateLimitStore: createSharedRateLimitStore({ redis, prefix: `${keys.prefix}:rl:`, logger }),
     trustProxy: config.http.trustProxy,
     readiness: async () => {
       const redisOk = await redis.ping().then(() => true, () => false);

@@ -14,16 +14,24 @@ test('the per-caller rate limit is shared by all replicas through Redis', async 
   t.after(() => second.stop());
   await waitUntilReady(second.url);
   const auth = { authorization: `Bearer ${await sys.tokenFor('app')}` };
+  // The limit counts in fixed one-minute windows: start well inside one, so the counts cannot reset mid-test.
+  const intoWindow = Date.now() % 60_000;
+  if (intoWindow > 50_000) await new Promise((r) => setTimeout(r, 60_000 - intoWindow + 200));
   const statuses: number[] = [];
+  // Spaced past the store's 100 ms sync, so every replica decides on the exact shared count.
   for (let i = 0; i < 6; i++) {
     const url = i % 2 === 0 ? sys.broker.url : second.url;
     statuses.push((await fetch(`${url}/v1/tokens/sales`, { headers: auth })).status);
+    await new Promise((r) => setTimeout(r, 150));
   }
   assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
   const limited = await fetch(`${second.url}/v1/tokens/sales`, { headers: auth });
   assert.equal(limited.status, 429);
   assert.ok(Number(limited.headers.get('retry-after')) > 0);
   assert.equal((await limited.json() as { code: string }).code, 'ERR_RATE_LIMITED');
+  // A burst on one replica is counted locally between syncs: still limited.
+  const burst = await Promise.all(Array.from({ length: 20 }, () => fetch(`${sys.broker.url}/v1/tokens/sales`, { headers: auth }).then((r) => r.status)));
+  assert.ok(burst.every((s) => s === 429), `burst: ${burst.join(',')}`);
   // Another caller has its own budget.
   const other = await fetch(`${second.url}/v1/tokens/sales`, { headers: { authorization: `Bearer ${await sys.tokenFor('admin')}` } });
   assert.equal(other.status, 200);

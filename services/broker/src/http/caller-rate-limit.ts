@@ -5,7 +5,7 @@ import type { Identity } from '../ports.js';
 
 export interface CallerRateLimitOptions {
   perMinute: number;
-  /** A shared store (rate-limit-redis) so that the limit holds across replicas; memory when omitted. */
+  /** A shared store (shared-rate-limit-store.ts) so that the limit holds across replicas; memory when omitted. */
   store?: Store | undefined;
 }
 

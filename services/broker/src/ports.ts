@@ -3,17 +3,9 @@
  * implementations, so tests can build it with their own parts (CONVENTIONS.md: inject the seams).
  */
 
-/** A verified caller. */
-export interface Identity {
-  issuer: string;
-  subject: string;
-  clientId?: string | undefined;
-  groups: string[];
-  roles: string[];
-  scopes: string[];
-  expiresAt: number;
-  tokenFingerprint: string;
-}
+import type { Identity } from './identity/index.js';
+
+export type { Identity };
 
 export interface IdentityPort {
   verify(token: string): Promise<Identity>;

@@ -162,16 +162,21 @@ async function runCase(ctx: BenchContext, s: ScaleOutSettings, c: { brokers: num
 }
 
 /** Every target gets `perTarget` callers at the same instant (fresh connections: a cold start). */
+/** One GET whose latency and status are recorded. */
+async function timedGet(agent: Agent, url: URL, headers: Record<string, string>, timeoutMs: number, histogram: Histogram, statuses: Record<string, number>) {
+  const t0 = performance.now();
+  const { status } = await httpGet(agent, url, headers, timeoutMs);
+  histogram.record(performance.now() - t0);
+  statuses[String(status)] = (statuses[String(status)] ?? 0) + 1;
+}
+
 async function burst(targets: URL[], headers: Record<string, string>, perTarget: number, timeoutMs: number) {
   const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
   const histogram = new Histogram();
   const statuses: Record<string, number> = {};
   try {
     await Promise.all(targets.flatMap((url) => Array.from({ length: perTarget }, async () => {
-      const t0 = performance.now();
-      const { status } = await httpGet(agent, url, headers, timeoutMs);
-      histogram.record(performance.now() - t0);
-      statuses[String(status)] = (statuses[String(status)] ?? 0) + 1;
+      await timedGet(agent, url, headers, timeoutMs, histogram, statuses);
     })));
   } finally {
     agent.destroy();
@@ -196,10 +201,7 @@ async function closedLoop(targets: URL[], headers: Record<string, string>, total
       while (next < total) {
         const url = targets[next % targets.length]!;
         next += 1;
-        const t0 = performance.now();
-        const { status } = await httpGet(agent, url, headers, timeoutMs);
-        histogram.record(performance.now() - t0);
-        statuses[String(status)] = (statuses[String(status)] ?? 0) + 1;
+        await timedGet(agent, url, headers, timeoutMs, histogram, statuses);
       }
     }));
   } finally {

@@ -1,19 +1,12 @@
 import type { Request, Response, NextFunction, RequestHandler } from 'express';
 import { GtbError } from '@gtb/errors';
+import { bearerToken } from '../identity/index.js';
 import type { Identity, IdentityPort } from '../ports.js';
-
-/** Reads `Authorization: Bearer <token>`; throws the identity codes on a missing or malformed header. */
-export function readBearer(header: string | undefined): string {
-  if (!header) throw new GtbError('ERR_IDP_TOKEN_MISSING', 'Authorization: Bearer <token> is required');
-  const match = /^Bearer[ ]+([^\s]+)\s*$/i.exec(header);
-  if (!match) throw new GtbError('ERR_IDP_TOKEN_MALFORMED', 'Authorization header must be "Bearer <token>"');
-  return match[1]!;
-}
 
 /** Verifies the caller's IdP token and puts the Identity on `res.locals.identity`. */
 export function authenticate(identity: IdentityPort): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
-    const verified = await identity.verify(readBearer(req.get('authorization')));
+    const verified = await identity.verify(bearerToken(req.headers.authorization));
     res.locals.identity = verified;
     next();
   };

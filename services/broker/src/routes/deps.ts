@@ -31,9 +31,7 @@ export interface RouteDeps {
 
 /** Validates a profile path segment and returns the configured profile, or throws 400/404. */
 export function findProfile(profiles: readonly ProfileInfo[], name: unknown): ProfileInfo {
-  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
-    throw new GtbError('ERR_VALIDATION', 'profile must be a name of letters, digits, ".", "_" or "-" (at most 64)');
-  }
+  assertProfileSyntax(name);
   const found = profiles.find((p) => p.name === name);
   if (!found) throw new GtbError('ERR_PROFILE_UNKNOWN', `no profile named ${name}`);
   return found;

@@ -1,2 +1,2 @@
-export { createLogger, REDACT_PATHS, type Logger, type LoggerOptions } from './logger.js';
+export { createLogger, SECRET_KEYS, redactSecrets, type Logger, type LoggerOptions } from './logger.js';
 export { fingerprint, redactUri } from './fingerprint.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { createLogger, fingerprint, redactUri } from '../src/index.js';
+import { createLogger, fingerprint, redactSecrets, redactUri } from '../src/index.js';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -29,6 +29,42 @@ test('redacts tokens, secrets, connect URIs and Authorization headers', () => {
   }
   assert.equal((lines[0]!.profile as Record<string, unknown>).name, 'p');
   assert.equal(lines[0]!.level, 'info');
+});
+
+test('redaction reaches three levels, child bindings and headers, and never changes the caller\'s objects', () => {
+  const { lines, stream } = capture();
+  const log = createLogger({ name: 't', destination: stream, base: { password: 'BASE-PW' } });
+  const payload = {
+    token: 'T-1',
+    req: { headers: { authorization: 'Bearer H-1', cookie: 'C-1', 'x-sandbox-key': 'K-1', accept: 'json' } },
+    lease: { holder: 'app', id_token: 'ID-1' },
+    err: Object.assign(new Error('boom'), { code: 'E1' }),
+    count: 3,
+  };
+  const before = structuredClone({ ...payload, err: undefined });
+  log.child({ secret: 'CHILD-S', component: 'x' }).warn(payload, 'm');
+  const text = JSON.stringify(lines);
+  for (const secret of ['T-1', 'H-1', 'C-1', 'K-1', 'ID-1', 'CHILD-S', 'BASE-PW']) assert.ok(!text.includes(secret), `${secret} leaked: ${text}`);
+  const line = lines[0]!;
+  assert.equal(line.token, '[redacted]');
+  assert.deepEqual((line.req as { headers: unknown }).headers, { authorization: '[redacted]', cookie: '[redacted]', 'x-sandbox-key': '[redacted]', accept: 'json' });
+  assert.equal(line.component, 'x');
+  assert.equal(line.count, 3);
+  assert.equal((line.err as { message: string; code: string }).message, 'boom', 'errors still go through pino\'s serializer');
+  assert.deepEqual({ ...payload, err: undefined }, before, 'the logged object is unchanged');
+});
+
+test('redactSecrets copies only what it must', () => {
+  const clean = { a: 1, b: { c: 'x', d: { e: 2 } } };
+  assert.equal(redactSecrets(clean), clean, 'nothing to hide: the same object');
+  const mixed = { keep: { x: 1 }, hide: { clientSecret: 's' } };
+  const out = redactSecrets(mixed);
+  assert.notEqual(out, mixed);
+  assert.equal(out.keep, mixed.keep, 'untouched branches are shared');
+  assert.deepEqual(out.hide, { clientSecret: '[redacted]' });
+  assert.equal(mixed.hide.clientSecret, 's');
+  const deep = { a: { b: { c: { token: 'deeper than three levels' } } } };
+  assert.equal(redactSecrets(deep), deep, 'the walk stops at three levels');
 });
 
 test('fingerprint is the first 12 hex of SHA-256', () => {

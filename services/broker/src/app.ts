@@ -2,7 +2,9 @@ import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { GtbError } from '@gtb/errors';
 import { requestContext } from './http/request-context.js';
-import { httpMetrics } from './http/http-metrics.js';
+import { createHttpRecorder, httpMetrics } from './http/http-metrics.js';
+import { securityHeadersOf, tokenFastPath, TOKEN_ROUTE } from './http/token-fast-path.js';
+import { isLocalHitStore } from './http/shared-rate-limit-store.js';
 import { errorHandler, notFound } from './http/problem.js';
 import { authenticate } from './http/authenticate.js';
 import { callerRateLimit } from './http/caller-rate-limit.js';
@@ -20,6 +22,11 @@ export interface AppOptions extends Omit<RouteDeps, 'auth'> {
   rateLimitStore?: Store | undefined;
   /** Express `trust proxy` setting, for `req.ip` behind a load balancer. */
   trustProxy?: boolean | number | string;
+  /**
+   * Answer `GET /v1/tokens/{profile}` from memory ahead of the middleware stack when it can
+   * (http/token-fast-path.ts; needs a rate-limit store that counts locally). Default true.
+   */
+  fastPath?: boolean;
 }
 
 export interface BrokerApp {
@@ -37,7 +44,8 @@ export function createApp(options: AppOptions): BrokerApp {
   app.set('trust proxy', options.trustProxy ?? false);
   app.set('etag', false);
   app.set('query parser', 'simple');
-  const limiter = callerRateLimit({ perMinute: options.rateLimitPerMinute ?? 600, store: options.rateLimitStore });
+  const perMinute = options.rateLimitPerMinute ?? 600;
+  const limiter = callerRateLimit({ perMinute, store: options.rateLimitStore });
   const auth: RequestHandler[] = [
     (_req, _res, next) => next(shuttingDown ? new GtbError('ERR_SHUTTING_DOWN', 'this replica is shutting down; retry on another') : undefined),
     authenticate(options.identity),
@@ -45,9 +53,19 @@ export function createApp(options: AppOptions): BrokerApp {
   ];
   const deps: RouteDeps = { ...options, auth };
 
-  app.use(helmet());
+  const security = helmet();
+  const record = createHttpRecorder(options.metrics);
+  const store = options.rateLimitStore;
+  if (options.fastPath !== false && isLocalHitStore(store)) {
+    app.get(TOKEN_ROUTE, tokenFastPath({
+      identity: options.identity, policy: options.policy, tokens: options.tokens,
+      limiter: { store, perMinute }, securityHeaders: securityHeadersOf(security), record, answered: options.metrics.fastPathAnswers,
+      logger: options.logger, now: options.now, isShuttingDown: () => shuttingDown,
+    }));
+  }
+  app.use(security);
   app.use(requestContext(options.logger, options.now));
-  app.use(httpMetrics(options.metrics));
+  app.use(httpMetrics(record));
   // The hit path's router first: every other router is a few more pattern matches per request.
   app.use(tokenRoutes(deps));
   app.use(opsRoutes(deps, () => shuttingDown));

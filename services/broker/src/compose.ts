@@ -91,6 +91,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     rateLimitPerMinute: config.rateLimit.perMinute,
     rateLimitStore: createSharedRateLimitStore({ redis, prefix: `${keys.prefix}:rl:`, logger }),
     trustProxy: config.http.trustProxy,
+    fastPath: config.http.fastPath,
     readiness: async () => {
       const redisOk = await redis.ping().then(() => true, () => false);
       const idpOk = await identity.ready();

@@ -9,6 +9,8 @@ export type { Identity };
 
 export interface IdentityPort {
   verify(token: string): Promise<Identity>;
+  /** The identity verified earlier for this token, while cached; never verifies, never throws. */
+  cached(token: string): Identity | undefined;
   /** Discovery done and keys loaded for every IdP. */
   ready(): Promise<boolean>;
 }
@@ -16,11 +18,18 @@ export interface IdentityPort {
 export interface Decision {
   allowed: boolean;
   rule?: string | undefined;
+  /** For the audit line only, never for a response. */
+  reason: string;
 }
 
 export interface PolicyPort {
+  /** Decides and writes the audit line. */
   decide(identity: Identity, profile: string): Decision;
   isAdmin(identity: Identity): Decision;
+  /** Decides without an audit line (the hit path audits once it knows it answers). */
+  evaluate(identity: Identity, profile: string): Decision;
+  /** Writes the audit line of a profile decision `evaluate` made. */
+  audit(identity: Identity, profile: string, decision: Decision): void;
 }
 
 import type { CachedToken } from './tokens/types.js';
@@ -29,6 +38,11 @@ export type { CachedToken };
 
 export interface TokenPort {
   getToken(profile: string): Promise<CachedToken>;
+  /**
+   * `getToken` when it can answer from this process's memory (L1, usable, not shutting down), else
+   * undefined; never waits, never throws. Counts the hit and starts refresh-ahead as `getToken` does.
+   */
+  cached(profile: string): CachedToken | undefined;
   rotate(profile: string): Promise<CachedToken>;
   /**
    * Revokes at Genesys and purges the cache; with `token`, revokes only that (older) token and keeps

@@ -27,7 +27,10 @@ export async function startBrokerProcess(registry: ChildRegistry, options: { nam
   const http = { ...(options.config['http'] as Record<string, unknown>), host: '127.0.0.1', port };
   const file = join(options.dir, `${options.name}.json`);
   await writeFile(file, JSON.stringify({ ...options.config, instanceId: options.name, http }), { mode: 0o600 });
-  const proc = registry.spawnTs(options.name, MAIN, { GTB_BROKER_CONFIG_FILE: file });
+  // BENCH_CPU_PROF_DIR=<dir>: each broker writes a V8 CPU profile there when it exits (open it in Chrome DevTools).
+  const profDir = process.env['BENCH_CPU_PROF_DIR'];
+  const execArgv = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${options.name}.cpuprofile`] : [];
+  const proc = registry.spawnTs(options.name, MAIN, { GTB_BROKER_CONFIG_FILE: file }, execArgv);
   const url = `http://127.0.0.1:${port}`;
   const died = new Promise<never>((_resolve, reject) => {
     proc.once('exit', (code, signal) => reject(new Error(`${options.name} exited (${code ?? signal}) before it was ready`)));

@@ -67,8 +67,8 @@ export class ChildRegistry {
   }
 
   /** Spawns a TypeScript entry point without IPC (the broker's main.ts); stdout is dropped. */
-  spawnTs(name: string, file: string, env: Record<string, string>): ChildProcess {
-    const proc = spawn(process.execPath, file.endsWith('.js') ? [file] : [...TS_EXEC_ARGV, file], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  spawnTs(name: string, file: string, env: Record<string, string>, execArgv: string[] = []): ChildProcess {
+    const proc = spawn(process.execPath, [...execArgv, ...(file.endsWith('.js') ? [file] : [...TS_EXEC_ARGV, file])], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     this.#children.add({ name, proc });
     // Keep the last lines of stderr (a broker refusing its config says why there).
     let tail = '';

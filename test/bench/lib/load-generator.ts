@@ -1,8 +1,9 @@
 /**
  * A small closed-loop HTTP load generator: N connections, each sends its next request as soon as
  * the previous answer is read, for a fixed time or request count, whichever comes first.
- * Written here because autocannon is not installed and the tree forbids `npm install`; ~100 lines
- * of node:http with a keep-alive Agent is enough for loopback throughput and p50/p99.
+ * Written here rather than taken from autocannon when the project could not add packages; kept
+ * because ~100 lines of node:http with a keep-alive Agent give what the scenarios need (a closed
+ * loop, p50/p99, histograms that merge across worker processes) on loopback.
  * Runs inside a worker process (workers/load-worker.ts) so it never shares the server's event loop.
  */
 import { Agent } from 'node:http';

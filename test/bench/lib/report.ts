@@ -48,6 +48,8 @@ export function formatTable(r: BenchResults): string {
     for (const [name, t] of Object.entries(h.targets)) lines.push(row([name, t.rps, t.p50.toFixed(2), t.p99.toFixed(2), t.non200], w));
     lines.push(`ratios: broker/express+helmet ${h.ratios.brokerVsExpressHelmet} (per round ${h.ratios.brokerVsExpressHelmetPerRound.join(', ')}), broker/raw ${h.ratios.brokerVsRaw}, ` +
       `broker with info logging/express+helmet ${h.ratios.brokerInfoLogVsExpressHelmet}, info/warn logging ${h.ratios.brokerInfoLogVsBroker}`);
+    lines.push(`        without the fast path (every request through the Express stack): broker-full-path/express+helmet ${h.ratios.brokerFullPathVsExpressHelmet}, ` +
+      `fast path/full path ${h.ratios.brokerVsBrokerFullPath}`);
   }
   if (r.coldStorm || r.sdkStorm) {
     lines.push('', '2-3. cold storm: the same callers through the broker vs each logging in with the Genesys JS SDK');

@@ -30,7 +30,7 @@ export function freshPrefix(ctx: BenchContext, label: string): string {
  * limit at its maximum (one caller makes all the load here, so the limit would be what is measured),
  * and `warn` logging unless asked for `info` (which logs every request).
  */
-export function benchBrokerConfig(ctx: BenchContext, opts: { prefix: string; client: { clientId: string; clientSecret: string }; logLevel: 'warn' | 'info' }): Record<string, unknown> {
+export function benchBrokerConfig(ctx: BenchContext, opts: { prefix: string; client: { clientId: string; clientSecret: string }; logLevel: 'warn' | 'info'; fastPath?: boolean }): Record<string, unknown> {
   const base = brokerConfigFor({
     prefix: opts.prefix,
     sandboxUrl: ctx.sandbox.url,
@@ -39,7 +39,8 @@ export function benchBrokerConfig(ctx: BenchContext, opts: { prefix: string; cli
     clients: [{ name: 'sales', ...opts.client }],
     minTtlSeconds: 60,
   });
-  return { ...base, logLevel: opts.logLevel, rateLimit: { perMinute: 1_000_000 } };
+  const http = { ...(base['http'] as Record<string, unknown> | undefined), fastPath: opts.fastPath ?? true };
+  return { ...base, http, logLevel: opts.logLevel, rateLimit: { perMinute: 1_000_000 } };
 }
 
 /** The median of a non-empty list. */

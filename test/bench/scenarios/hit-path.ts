@@ -1,8 +1,9 @@
 /**
  * Scenario 1, the hit path: the same closed-loop load against a raw node:http server, an
  * Express 5 + helmet server returning a constant JSON, and the broker's authenticated
- * `GET /v1/tokens/sales` on a warm cache (with `warn` logging, and with `info` logging of every
- * request). Each target is its own process; the load generator is another. Rounds interleave the
+ * `GET /v1/tokens/sales` on a warm cache (with `warn` logging, with `info` logging of every
+ * request, and with its in-memory fast path switched off, i.e. every request through the whole
+ * Express stack). Each target is its own process; the load generator is another. Rounds interleave the
  * targets (in a rotating order) so that a noisy moment hurts all of them, and figures are medians.
  */
 import { fileURLToPath } from 'node:url';
@@ -38,6 +39,9 @@ export interface HitPathResult {
     brokerVsRaw: number;
     brokerInfoLogVsExpressHelmet: number;
     brokerInfoLogVsBroker: number;
+    /** The broker with every request through the whole Express stack (`http.fastPath: false`). */
+    brokerFullPathVsExpressHelmet: number;
+    brokerVsBrokerFullPath: number;
     /** The per-round broker/express+helmet ratios the median was taken of. */
     brokerVsExpressHelmetPerRound: number[];
   };
@@ -49,14 +53,15 @@ export async function runHitPath(ctx: BenchContext, settings: HitPathSettings): 
   const prefix = freshPrefix(ctx, 'hit');
   const stops: (() => Promise<void>)[] = [];
   try {
-    const [raw, express, broker, brokerInfo, load] = await Promise.all([
+    const [raw, express, broker, brokerInfo, brokerFull, load] = await Promise.all([
       startServer(ctx, 'raw-http', here('../servers/raw-http-server.ts')),
       startServer(ctx, 'express-helmet', here('../servers/express-helmet-server.ts')),
       startBrokerProcess(ctx.registry, { name: 'bench-hit-broker-warn', config: benchBrokerConfig(ctx, { prefix, client, logLevel: 'warn' }), dir: ctx.dir }),
       startBrokerProcess(ctx.registry, { name: 'bench-hit-broker-info', config: benchBrokerConfig(ctx, { prefix, client, logLevel: 'info' }), dir: ctx.dir }),
+      startBrokerProcess(ctx.registry, { name: 'bench-hit-broker-full', config: benchBrokerConfig(ctx, { prefix, client, logLevel: 'warn', fastPath: false }), dir: ctx.dir }),
       startWorker(ctx.registry.forkWorker('load-hit', here('../workers/load-worker.ts'))),
     ]);
-    stops.push(raw.stop, express.stop, broker.stop, brokerInfo.stop, load.stop);
+    stops.push(raw.stop, express.stop, broker.stop, brokerInfo.stop, brokerFull.stop, load.stop);
     const auth = { authorization: `Bearer ${ctx.appToken}` };
     // Every target gets the same request, IdP token included: parsing a ~1 KB Authorization header is
     // part of the request's cost whoever serves it, and only the broker's handling of it should differ.
@@ -65,6 +70,7 @@ export async function runHitPath(ctx: BenchContext, settings: HitPathSettings): 
       { name: 'express-helmet', url: `${express.url}/v1/tokens/sales`, headers: auth },
       { name: 'broker', url: `${broker.url}/v1/tokens/sales`, headers: auth },
       { name: 'broker-info-log', url: `${brokerInfo.url}/v1/tokens/sales`, headers: auth },
+      { name: 'broker-full-path', url: `${brokerFull.url}/v1/tokens/sales`, headers: auth },
     ];
     // Warm the cache: the first call mints (once, both replicas share the prefix) and verifies the IdP token.
     for (const t of targets) {
@@ -116,6 +122,8 @@ function ratiosOf(rounds: HitPathResult['rounds'], count: number): HitPathResult
     brokerVsRaw: r2(median(per('broker', 'raw-http'))),
     brokerInfoLogVsExpressHelmet: r2(median(per('broker-info-log', 'express-helmet'))),
     brokerInfoLogVsBroker: r2(median(per('broker-info-log', 'broker'))),
+    brokerFullPathVsExpressHelmet: r2(median(per('broker-full-path', 'express-helmet'))),
+    brokerVsBrokerFullPath: r2(median(per('broker', 'broker-full-path'))),
     brokerVsExpressHelmetPerRound: perRound.map(r2),
   };
 }

@@ -1,12 +1,36 @@
-import { rateLimit, type Store } from 'express-rate-limit';
+import { rateLimit, type ClientRateLimitInfo, type Store } from 'express-rate-limit';
 import type { Request, RequestHandler, Response } from 'express';
 import { GtbError } from '@gtb/errors';
 import type { Identity } from '../ports.js';
+
+/** `res.locals` key of a request the hit path (token-fast-path.ts) has counted already. */
+export const COUNTED = 'rateLimitCounted';
+
+/** The limit's window: requests are counted per caller and minute. */
+export const RATE_LIMIT_WINDOW_MS = 60_000;
 
 export interface CallerRateLimitOptions {
   perMinute: number;
   /** A shared store (shared-rate-limit-store.ts) so that the limit holds across replicas; memory when omitted. */
   store?: Store | undefined;
+}
+
+/** The key a verified caller is counted under: issuer and subject (never a secret). */
+export function callerKey(identity: Pick<Identity, 'issuer' | 'subject'>): string {
+  return `id:${identity.issuer}|${identity.subject}`;
+}
+
+/**
+ * The `RateLimit-Policy` and `RateLimit` header values (IETF draft 7) for a counted hit: the same
+ * text express-rate-limit writes with `standardHeaders: 'draft-7'`, for the hit path that answers
+ * without it (a test compares both paths' headers).
+ */
+export function rateLimitHeaderValues(limit: number, info: ClientRateLimitInfo): { policy: string; state: string } {
+  const reset = info.resetTime ? Math.max(0, Math.ceil((info.resetTime.getTime() - Date.now()) / 1000)) : Math.ceil(RATE_LIMIT_WINDOW_MS / 1000);
+  return {
+    policy: `${limit};w=${Math.ceil(RATE_LIMIT_WINDOW_MS / 1000)}`,
+    state: `limit=${limit}, remaining=${Math.max(limit - info.totalHits, 0)}, reset=${reset}`,
+  };
 }
 
 /**
@@ -16,16 +40,17 @@ export interface CallerRateLimitOptions {
  */
 export function callerRateLimit(options: CallerRateLimitOptions): RequestHandler {
   return rateLimit({
-    windowMs: 60_000,
+    windowMs: RATE_LIMIT_WINDOW_MS,
     limit: options.perMinute,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
     passOnStoreError: true,
     store: options.store,
-    // Keys are hashed-free strings of issuer|subject: no secret is ever a key.
+    // A request the hit path has counted already (and then handed on) is not counted twice.
+    skip: (_req, res: Response) => res.locals[COUNTED] === true,
     keyGenerator: (req: Request, res: Response) => {
       const identity = res.locals.identity as Identity | undefined;
-      return identity ? `id:${identity.issuer}|${identity.subject}` : `ip:${req.ip ?? 'unknown'}`;
+      return identity ? callerKey(identity) : `ip:${req.ip ?? 'unknown'}`;
     },
     handler: (_req, _res, next, opts) => {
       next(new GtbError('ERR_RATE_LIMITED', `more than ${opts.limit} requests a minute from this caller`, { retryAfter: 60 }));

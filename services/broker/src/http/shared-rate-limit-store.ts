@@ -19,6 +19,23 @@ interface Entry {
   syncing?: Promise<void> | undefined;
 }
 
+/** The store's extra for the hit path (http/token-fast-path.ts): counting without awaiting anything. */
+export interface LocalHitStore extends Store {
+  /**
+   * Counts one hit for `key` and returns the caller's figures, when that can be decided here and now:
+   * the count was synced within `syncMs` and one more hit stays within `limit`. Otherwise counts
+   * nothing and returns undefined; the caller then uses `increment`, which syncs first.
+   */
+  tryHit(key: string, limit: number): ClientRateLimitInfo | undefined;
+  /** Counts one hit, syncing with Redis first when the caller's count is stale; never rejects. */
+  increment(key: string): Promise<ClientRateLimitInfo>;
+}
+
+/** True when `store` can count on the hit path (the shared store can; express-rate-limit's memory store cannot). */
+export function isLocalHitStore(store: Store | undefined): store is LocalHitStore {
+  return typeof (store as Partial<LocalHitStore> | undefined)?.tryHit === 'function';
+}
+
 export interface SharedRateLimitStoreOptions {
   redis: RedisClient;
   prefix: string;
@@ -37,7 +54,7 @@ export interface SharedRateLimitStoreOptions {
  * admit up to `syncMs` worth of a caller's requests on a count that is that old. While Redis is
  * down the limit fails open per replica (counts stay local) and says so once in 30 s.
  */
-export function createSharedRateLimitStore(options: SharedRateLimitStoreOptions): Store {
+export function createSharedRateLimitStore(options: SharedRateLimitStoreOptions): LocalHitStore {
   const { redis, prefix, syncMs = 100, logger, now = Date.now } = options;
   const entries = new Map<string, Entry>();
   let windowMs = 60_000;
@@ -91,6 +108,14 @@ export function createSharedRateLimitStore(options: SharedRateLimitStoreOptions)
         entry.syncing ??= sync(key, entry).finally(() => { entry.syncing = undefined; });
         await entry.syncing;
       }
+      return { totalHits: entry.synced + entry.pending, resetTime: new Date((entry.window + 1) * windowMs) };
+    },
+    tryHit(key: string, limit: number): ClientRateLimitInfo | undefined {
+      const t = now();
+      const entry = entries.get(key);
+      if (!entry || entry.syncing || entry.window !== Math.floor(t / windowMs) || t - entry.lastSync >= syncMs) return undefined;
+      if (entry.synced + entry.pending + 1 > limit) return undefined;
+      entry.pending += 1;
       return { totalHits: entry.synced + entry.pending, resetTime: new Date((entry.window + 1) * windowMs) };
     },
     async decrement(key: string): Promise<void> {

@@ -29,6 +29,11 @@ export interface IdentityVerifierStats {
 export interface IdentityVerifier {
   /** Verifies an IdP token (JWT or opaque) and returns who the caller is; throws GtbError. */
   verify(token: string): Promise<Identity>;
+  /**
+   * The identity `verify` found for this token earlier, while it is cached; never verifies,
+   * never throws (undefined for anything else). For the hit path, which answers without awaiting.
+   */
+  cached(token: string): Identity | undefined;
   /** True when every IdP is discovered and its keys are loaded. Never throws. */
   ready(): Promise<boolean>;
   close(): Promise<void>;
@@ -101,6 +106,14 @@ export function createIdentityVerifier(options: IdentityVerifierOptions): Identi
     return identity;
   };
 
+  const cached = (token: string): Identity | undefined => {
+    // The same gates as verify's, in the same order; a bearer token's characters are ASCII, so length = bytes.
+    if (closed || typeof token !== 'string' || token.length === 0 || token.length > maxBytes || !isB64Token(token)) return undefined;
+    const identity = cache.get(VerifiedCache.keyOf(token));
+    if (identity) stats.cacheHits += 1;
+    return identity;
+  };
+
   const verify = async (token: string): Promise<Identity> => {
     if (closed) throw new GtbError('ERR_SHUTTING_DOWN');
     if (typeof token !== 'string' || token.length === 0) throw new GtbError('ERR_IDP_TOKEN_MISSING');
@@ -132,6 +145,7 @@ export function createIdentityVerifier(options: IdentityVerifierOptions): Identi
 
   return {
     verify,
+    cached,
     async ready() {
       const results = await Promise.all(clients.map((c) => c.ready()));
       return results.every(Boolean);

@@ -13,6 +13,10 @@ export interface PolicyDecision {
 export interface Policy {
   /** May `identity` use the Genesys profile `profile`? Logs one audit line. */
   decide(identity: PolicySubject, profile: string): PolicyDecision;
+  /** `decide` without the audit line, for a caller that writes it with `audit` once it acts on the decision. */
+  evaluate(identity: PolicySubject, profile: string): PolicyDecision;
+  /** The audit line of a profile decision (`decide` writes it itself). */
+  audit(identity: PolicySubject, profile: string, decision: PolicyDecision): void;
   /** Is `identity` an administrator? Logs one audit line. */
   isAdmin(identity: PolicySubject): PolicyDecision;
   /** `decide`, throwing ERR_PROFILE_NOT_ALLOWED (generic message) on denial. */
@@ -58,16 +62,17 @@ export function createPolicy(config: PolicyConfigInput, deps: PolicyDeps): Polic
   /** Why each rule did not apply, e.g. `sales (groupsAny); ops (profile)`. */
   const explain = (misses: string[]) => (rules.length === 0 ? 'no rules configured' : `no rule allows: ${misses.join('; ')}`);
 
-  const decide = (who: PolicySubject, profile: string): PolicyDecision => {
+  const evaluate = (who: PolicySubject, profile: string): PolicyDecision => {
     const misses: string[] = [];
     for (const rule of rules) {
       const mismatch = firstMismatch(rule.match, who);
       if (mismatch) misses.push(`${rule.name} (${mismatch})`);
       else if (!grantsProfile(rule, profile)) misses.push(`${rule.name} (profile)`);
-      else return audit('profile', who, profile, { allowed: true, rule: rule.name, reason: `rule ${rule.name} grants ${profile}` });
+      else return { allowed: true, rule: rule.name, reason: `rule ${rule.name} grants ${profile}` };
     }
-    return audit('profile', who, profile, { allowed: false, reason: explain(misses) });
+    return { allowed: false, reason: explain(misses) };
   };
+  const decide = (who: PolicySubject, profile: string): PolicyDecision => audit('profile', who, profile, evaluate(who, profile));
 
   const isAdmin = (who: PolicySubject): PolicyDecision => {
     const misses: string[] = [];
@@ -82,6 +87,8 @@ export function createPolicy(config: PolicyConfigInput, deps: PolicyDeps): Polic
 
   return {
     decide,
+    evaluate,
+    audit: (who, profile, decision) => { audit('profile', who, profile, decision); },
     isAdmin,
     requireProfile(who, profile) {
       const decision = decide(who, profile);

@@ -53,6 +53,8 @@ export interface TokenServiceOptions {
 export interface TokenService {
   /** A token with at least minTtl left, from L1, L2 or one cluster-wide mint. */
   getToken(profile: string): Promise<CachedToken>;
+  /** `getToken` when L1 can answer now (counted, refresh-ahead started); else undefined. Never throws. */
+  cached(profile: string): CachedToken | undefined;
   /** Mints a new token now through the lock, even if the cached one is valid. */
   rotate(profile: string): Promise<CachedToken>;
   /**
@@ -182,12 +184,21 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     return token;
   }
 
+  /** The L1 answer, when this process holds a usable token. */
+  function fromL1(p: ResolvedProfile): CachedToken | undefined {
+    const held = l1.get(p.config.name);
+    return held && isUsable(held, now(), p.minTtlMs) ? serve(p, held, 'l1') : undefined;
+  }
+
   return {
     async getToken(name) {
       const p = profileOf(name);
-      const held = l1.get(p.config.name);
-      if (held && isUsable(held, now(), p.minTtlMs)) return serve(p, held, 'l1');
-      return flights.run(p.config.name, () => loadOrMint(p));
+      return fromL1(p) ?? flights.run(p.config.name, () => loadOrMint(p));
+    },
+
+    cached(name) {
+      const p = closed || typeof name !== 'string' ? undefined : resolved.get(name);
+      return p && fromL1(p);
     },
 
     async rotate(name) {

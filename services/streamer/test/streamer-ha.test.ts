@@ -5,10 +5,12 @@ import { checkSequences, startStreamSystem, TOPIC, waitFor } from './support/str
 import { spawnStreamer, type StreamerProcess } from './support/streamer-process.js';
 
 test('active-active: one of two replicas SIGKILLed under load loses nothing and doubles nothing', { timeout: 60_000 }, async (t) => {
-  const sys = await startStreamSystem();
-  t.after(() => sys.close());
+  // t.after hooks run in the order they were added: the replicas are killed before the system
+  // closes (else a replica still running reports the sandbox's closing socket into a cleaned prefix).
   const replicas: StreamerProcess[] = [];
   t.after(async () => { for (const r of replicas) await r.kill(); });
+  const sys = await startStreamSystem();
+  t.after(() => sys.close());
   for (let i = 0; i < 2; i++) replicas.push(await spawnStreamer(sys.streamerConfig({ ha: 'active-active', instanceId: `aa-${i}` })));
   for (const r of replicas) await waitFor('replica ready', async () => (await r.readyz()).status === 200, 20_000);
   await waitFor('two sockets', () => sys.sandbox.admin.connectedChannels().length === 2);
@@ -28,10 +30,12 @@ test('active-active: one of two replicas SIGKILLed under load loses nothing and 
 });
 
 test('active-passive: the standby takes over within 5 s of the owner\'s SIGKILL and reports the gap exactly', { timeout: 60_000 }, async (t) => {
-  const sys = await startStreamSystem();
-  t.after(() => sys.close());
+  // t.after hooks run in the order they were added: the replicas are killed before the system
+  // closes (else a replica still running reports the sandbox's closing socket into a cleaned prefix).
   const replicas: StreamerProcess[] = [];
   t.after(async () => { for (const r of replicas) await r.kill(); });
+  const sys = await startStreamSystem();
+  t.after(() => sys.close());
   for (let i = 0; i < 2; i++) replicas.push(await spawnStreamer(sys.streamerConfig({ ha: 'active-passive', instanceId: `ap-${i}`, ownerLockTtlMs: 1_500 })));
   const owner = await waitFor('an owner', async () => {
     for (const r of replicas) if ((await r.readyz()).body.streams[0]?.owner && (await r.readyz()).body.streams[0]?.receiving) return r;

@@ -15,10 +15,22 @@ export async function connect(t: TestContext, name = 'events-test'): Promise<Red
   return client;
 }
 
-/** A unique key prefix whose lifecycle stream is deleted after the test. */
-export function uniqueKeys(t: TestContext, cleanup: RedisClient): Keys {
+/**
+ * A unique key prefix whose lifecycle stream is deleted after the test, through a connection of
+ * its own: the test's connections may already be closed when this runs (after-hooks run in the
+ * order they were added), which once left every events test's stream behind in the shared Redis.
+ */
+export function uniqueKeys(t: TestContext): Keys {
   const keys = createKeys(`test:${randomUUID()}`);
-  t.after(async () => { await cleanup.del(keys.lifecycleStream()).catch(() => undefined); });
+  t.after(async () => {
+    const client = createRedis({ mode: 'standalone', url: REDIS_URL }, { connectionName: 'events-test-cleanup' });
+    try {
+      await waitReady(client);
+      await client.del(keys.lifecycleStream());
+    } finally {
+      client.disconnect();
+    }
+  });
   return keys;
 }
 

@@ -11,7 +11,7 @@ const SOURCE = '/gtb/broker/test-1';
 test('every event type round-trips through a real subscriber', async (t) => {
   const redis = await connect(t);
   const sub = await connect(t, 'events-sub');
-  const keys = uniqueKeys(t, redis);
+  const keys = uniqueKeys(t);
   const { logger } = captureLogger();
   const fixed = Date.parse('2029-06-01T12:00:00.000Z');
   const publisher = createEventPublisher({ redis, keys, source: SOURCE, logger, now: () => fixed });
@@ -47,7 +47,7 @@ test('every event type round-trips through a real subscriber', async (t) => {
 test('the subscriber filters by type and subject, and reports invalid messages', async (t) => {
   const redis = await connect(t);
   const sub = await connect(t, 'events-sub');
-  const keys = uniqueKeys(t, redis);
+  const keys = uniqueKeys(t);
   const publisher = createEventPublisher({ redis, keys, source: SOURCE, logger: captureLogger().logger });
   const received: AnyCloudEvent[] = [];
   const errors: { code: string }[] = [];
@@ -70,7 +70,7 @@ test('the subscriber filters by type and subject, and reports invalid messages',
 
 test('a plain redis-cli PSUBSCRIBE sees valid CloudEvents JSON', async (t) => {
   const redis = await connect(t);
-  const keys = uniqueKeys(t, redis);
+  const keys = uniqueKeys(t);
   const publisher = createEventPublisher({ redis, keys, source: SOURCE, logger: captureLogger().logger });
   const cli = spawn('redis-cli', ['-h', '127.0.0.1', '-p', '6379', '--no-raw', 'PSUBSCRIBE', keys.lifecyclePattern()], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => { cli.kill(); });
@@ -94,7 +94,7 @@ test('a plain redis-cli PSUBSCRIBE sees valid CloudEvents JSON', async (t) => {
 
 test('the lifecycle stream stays bounded (XADD MAXLEN ~)', async (t) => {
   const redis = await connect(t);
-  const keys = uniqueKeys(t, redis);
+  const keys = uniqueKeys(t);
   const max = 50;
   const publisher = createEventPublisher({ redis, keys, source: SOURCE, logger: captureLogger().logger, maxStreamLength: max });
   const total = 600;

@@ -24,7 +24,7 @@ async function subscribe(t: TestContext, keys: Keys, since?: string | Date, star
 
 async function setup(t: TestContext): Promise<{ redis: RedisClient; keys: Keys; publisher: EventPublisher }> {
   const redis = await connect(t);
-  const keys = uniqueKeys(t, redis);
+  const keys = uniqueKeys(t);
   return { redis, keys, publisher: createEventPublisher({ redis, keys, source: SOURCE, logger: captureLogger().logger }) };
 }
 

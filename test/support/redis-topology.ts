@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort, pingRedis } from './redis-server.js';
+import { waitFor } from './wait.js';
 
 /** One redis-server (or sentinel) process. */
 export interface RedisProcess {
@@ -41,23 +42,6 @@ export interface ClusterTopology {
 }
 
 const HOST = '127.0.0.1';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` until it returns a value other than undefined/false, or throws after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-}
 
 /** Starts `redis-server <args>` and resolves once it answers PING on `port`. */
 async function spawnRedis(port: number, args: string[], timeoutMs = 10_000): Promise<RedisProcess> {
@@ -82,7 +66,7 @@ async function spawnRedis(port: number, args: string[], timeoutMs = 10_000): Pro
     await waitFor(`redis-server on ${port}`, async () => {
       if (!running()) throw new Error(`exited at start: ${out}`);
       return pingRedis(port, 500);
-    }, timeoutMs, 50);
+    }, { timeoutMs, intervalMs: 50 });
   } catch (err) {
     await proc.kill();
     throw err;
@@ -125,7 +109,7 @@ export async function startSentinelTopology(options: { masterName?: string } = {
     const replicaPort = await freePort();
     const replica = await spawnRedis(replicaPort, [...commonArgs(replicaPort, dir), '--replicaof', HOST, String(masterPort)]);
     started.push(replica);
-    await waitFor('the replica to sync', () => withNode(replicaPort, async (r) => (await r.info('replication')).includes('master_link_status:up')));
+    await waitFor('the replica to sync', () => withNode(replicaPort, async (r) => (await r.info('replication')).includes('master_link_status:up')), { timeoutMs: 15_000, intervalMs: 100 });
 
     const sentinels: RedisProcess[] = [];
     for (let i = 0; i < 3; i++) {
@@ -156,7 +140,7 @@ export async function startSentinelTopology(options: { masterName?: string } = {
         if (!ok) return false;
       }
       return true;
-    }, 20_000, 200);
+    }, { timeoutMs: 20_000, intervalMs: 200 });
 
     const masterPortNow = async (): Promise<number> => {
       for (const s of sentinels) {
@@ -175,7 +159,7 @@ export async function startSentinelTopology(options: { masterName?: string } = {
         if (port === oldPort) return undefined;
         const role = await withNode(port, (r) => r.info('replication'));
         return role.includes('role:master') ? port : undefined;
-      }, timeoutMs, 200),
+      }, { timeoutMs, intervalMs: 200 }),
       close,
     };
   } catch (err) {
@@ -224,7 +208,7 @@ export async function startRedisCluster(options: { masters?: number } = {}): Pro
         if (!info.includes('cluster_state:ok')) return false;
       }
       return true;
-    }, 20_000, 100);
+    }, { timeoutMs: 20_000, intervalMs: 100 });
     return { masters, config: { mode: 'cluster', nodes: masters.map((m) => ({ host: HOST, port: m.port })) }, close };
   } catch (err) {
     await close();

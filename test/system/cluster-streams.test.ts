@@ -2,8 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { createKeys } from '@gtb/redis';
-import { startRedisCluster, waitFor } from '../support/redis-topology.js';
+import { startRedisCluster } from '../support/redis-topology.js';
 import { accountSequences, startStreamingStack, type StreamSpec } from '../support/streamer-topology.js';
+import { waitFor } from '../support/wait.js';
 
 const PROFILES = ['sales', 'support', 'billing', 'claims', 'outbound', 'quality'];
 // Twelve streams, two per profile, each with two topics of its own.
@@ -28,7 +29,7 @@ test('streamers on a three-master Redis Cluster: six profiles and twelve streams
     await stack.startStreamer({ ha: 'active-passive', brokerUrl: stack.brokers[1]!.url }),
   ];
   await waitFor('every stream receiving in one replica', async () => STREAMS.every((s) =>
-    replicas.filter((r) => r.streamer.health().streams.find((x) => x.stream === s.name && x.owner && x.receiving)).length === 1), 45_000, 100);
+    replicas.filter((r) => r.streamer.health().streams.find((x) => x.stream === s.name && x.owner && x.receiving)).length === 1), { timeoutMs: 45_000, intervalMs: 100 });
   const owners = replicas.map((r) => r.streamer.health().streams.filter((s) => s.owner).length);
   t.diagnostic(`streams owned per replica: ${owners.join(', ')}`);
 
@@ -37,9 +38,9 @@ test('streamers on a three-master Redis Cluster: six profiles and twelve streams
   await waitFor('every event in its stream', async () => {
     for (const s of STREAMS) if ((await stack.output(s.name)).length < s.topics.length * PER_TOPIC) return false;
     return true;
-  }, 30_000, 200);
+  }, { timeoutMs: 30_000, intervalMs: 200 });
   // A moment for any double to land before counting (the dedupe should have dropped them all).
-  await waitFor('the sinks drained', async () => replicas.every((r) => r.streamer.health().streams.every((s) => s.buffered === 0)), 10_000, 50);
+  await waitFor('the sinks drained', async () => replicas.every((r) => r.streamer.health().streams.every((s) => s.buffered === 0)), { timeoutMs: 10_000, intervalMs: 50 });
   for (const s of STREAMS) {
     const out = await stack.output(s.name);
     assert.deepEqual([...new Set(out.map((e) => e.topic))].sort(), [...s.topics].sort(), `${s.name}: only its own topics`);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startPrivateRedis } from '../support/redis-server.js';
-import { waitFor } from '../support/redis-topology.js';
+import { waitFor } from '../support/wait.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const READY_LINE = 'Ctrl-C stops everything.';
@@ -127,7 +127,7 @@ test('npm start runs the system and every command it prints works; Ctrl-C stops 
   await waitFor('npm start to print its guide', async () => {
     if (start.exitCode !== null) throw new Error(`npm start exited (${start.exitCode}):\n${stdout}\n${stderr}`);
     return stdout.includes(READY_LINE);
-  }, 60_000, 100).catch((err: Error) => { throw new Error(`${err.message}\n${stdout}\n${stderr}`); });
+  }, { timeoutMs: 60_000, intervalMs: 100 }).catch((err: Error) => { throw new Error(`${err.message}\n${stdout}\n${stderr}`); });
   assert.match(stdout, new RegExp(`redis +${redis.url.replace(/[/.]/g, '\\$&')}`));
 
   const commands = parseGuide(stdout);
@@ -139,7 +139,7 @@ test('npm start runs the system and every command it prints works; Ctrl-C stops 
   let watched = '';
   watcher.stdout.setEncoding('utf8').on('data', (d: string) => { watched += d; });
   t.after(async () => { watcher.kill('SIGTERM'); await exitWithin(watcher, 3000); });
-  await waitFor('the PSUBSCRIBE of step 3 to be subscribed', async () => watched.includes('psubscribe'), 10_000);
+  await waitFor('the PSUBSCRIBE of step 3 to be subscribed', async () => watched.includes('psubscribe'), { timeoutMs: 10_000, intervalMs: 100 });
 
   const steps = await runInOneShell(commands.filter((c) => c !== watchCommand), dir, bashEnv);
   const step = (what: string, pick: (c: string) => boolean) => {
@@ -185,7 +185,7 @@ test('npm start runs the system and every command it prints works; Ctrl-C stops 
   const xrange = step('read the event stream', (c) => c.includes('XRANGE')).out;
   assert.match(xrange, /"type":"token\.minted"/);
   assert.match(xrange, new RegExp(`"type":"token\\.rotated".*"fingerprint":"${String(rotated['fingerprint'])}"`));
-  await waitFor('step 3 to show the rotation', async () => watched.includes('gtb:lifecycle:token.rotated'), 10_000);
+  await waitFor('step 3 to show the rotation', async () => watched.includes('gtb:lifecycle:token.rotated'), { timeoutMs: 10_000, intervalMs: 100 });
   assert.doesNotMatch(`${stdout}${watched}${xrange}${tail}`, new RegExp(String(token['access_token'])), 'no token in the output');
 
   // 7. the streamer forwarded the sandbox's notification events into the Redis Stream, each once.
@@ -201,6 +201,6 @@ test('npm start runs the system and every command it prints works; Ctrl-C stops 
   assert.equal(code, 0, `start ended with ${String(code)} after SIGINT\n${stdout.slice(-500)}\n${stderr}`);
   assert.match(stdout, /stopped\s*$/);
   for (const [name, port] of Object.entries(ports)) {
-    await waitFor(`${name} ${port} to be free`, () => portIsFree(port), 5_000);
+    await waitFor(`${name} ${port} to be free`, () => portIsFree(port), { timeoutMs: 5_000, intervalMs: 100 });
   }
 });

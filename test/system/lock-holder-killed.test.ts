@@ -6,7 +6,8 @@ import { createKeys } from '@gtb/redis';
 import { createKeyRing, type KeyRingConfig } from '../../services/broker/src/tokens/index.js';
 import { createL2Store } from '../../services/broker/src/tokens/l2-store.js';
 import { startCluster } from '../support/cluster.js';
-import { createAgent, getJson, waitFor, type Answer } from '../support/http-client.js';
+import { createAgent, getJson, type Answer } from '../support/http-client.js';
+import { waitFor } from '../support/wait.js';
 import { memoryLogger } from '../support/system.js';
 
 const LOCK_TTL_MS = 3_000;
@@ -27,7 +28,7 @@ test('a lock holder SIGKILLed mid-mint: another replica mints after the lock TTL
   // The holder's caller dies with it; its outcome is not part of the test.
   const holderCall = get(0).catch((err: unknown) => err);
   await waitFor('replica 0 to take the lock and draw fence 1', async () =>
-    (await cluster.redis.exists(keys.lock('sales'))) === 1 && (await cluster.redis.get(keys.fence('sales'))) === '1', 15_000);
+    (await cluster.redis.exists(keys.lock('sales'))) === 1 && (await cluster.redis.get(keys.fence('sales'))) === '1', { timeoutMs: 15_000, intervalMs: 50 });
   // Waiters on the other replicas queue behind the lock before the holder dies.
   const waiting: Promise<Answer>[] = [get(1), get(2), get(1), get(2)];
   await holder.kill();

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, type Cluster } from '../support/cluster.js';
-import { createAgent, getJson, waitFor, type Answer } from '../support/http-client.js';
+import { createAgent, getJson, type Answer } from '../support/http-client.js';
+import { waitFor } from '../support/wait.js';
 import { spawnBroker, type BrokerProcess } from '../support/processes.js';
 import { startPrivateRedis } from '../support/redis-server.js';
 
@@ -54,7 +55,7 @@ test('Redis stops and comes back: brokers serve their L1 token, report not ready
   await new Promise((r) => setTimeout(r, 500));
   await redis.stop();
   phase = 'outage';
-  for (let i = 0; i < REPLICAS; i++) await waitFor(`replica ${i} to report not ready`, async () => (await readyz(i)) === 503, 15_000);
+  for (let i = 0; i < REPLICAS; i++) await waitFor(`replica ${i} to report not ready`, async () => (await readyz(i)) === 503, { timeoutMs: 15_000, intervalMs: 50 });
   // A profile no replica holds cannot be served without Redis: a clear 503 with a stable code, not a 500.
   const cold = await getJson(`${c.brokers[0]!.url}/v1/tokens/support`, { bearer, agent: agents[0] });
   assert.equal(cold.status, 503, JSON.stringify(cold.body));
@@ -62,7 +63,7 @@ test('Redis stops and comes back: brokers serve their L1 token, report not ready
   await new Promise((r) => setTimeout(r, OUTAGE_MS));
 
   await redis.start();
-  for (let i = 0; i < REPLICAS; i++) await waitFor(`replica ${i} to be ready again`, async () => (await readyz(i)) === 200, 30_000, 200);
+  for (let i = 0; i < REPLICAS; i++) await waitFor(`replica ${i} to be ready again`, async () => (await readyz(i)) === 200, { timeoutMs: 30_000, intervalMs: 200 });
   phase = 'recovered';
   await new Promise((r) => setTimeout(r, RECOVERED_MS));
   running = false;

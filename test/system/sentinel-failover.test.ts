@@ -7,7 +7,8 @@ import { startIdp } from '../fixtures/idp/index.js';
 import { brokerConfigSchema } from '../../services/broker/src/config.js';
 import { startBroker, type RunningBroker } from '../../services/broker/src/compose.js';
 import { brokerConfigFor, CLIENTS, memoryLogger, waitUntilReady } from '../support/system.js';
-import { startSentinelTopology, waitFor } from '../support/redis-topology.js';
+import { startSentinelTopology } from '../support/redis-topology.js';
+import { waitFor } from '../support/wait.js';
 
 interface TokenBody { access_token: string; fingerprint: string }
 
@@ -91,7 +92,7 @@ test('two brokers on Redis Sentinel: the master is SIGKILLed, they keep serving,
   const lease = await waitFor('a lease on the new master', async () => {
     const res = await call(b, '/v1/leases', app, { method: 'POST', body: JSON.stringify({ profile: 'sales', holder: 'sentinel-test' }) });
     return res.status === 201 ? ((await res.json()) as { lease_id: string }) : undefined;
-  }, 20_000, 200);
+  }, { timeoutMs: 20_000, intervalMs: 200 });
   assert.ok(lease.lease_id);
   assert.equal(mints(), 1, 'the failover itself caused no mint');
 
@@ -100,7 +101,7 @@ test('two brokers on Redis Sentinel: the master is SIGKILLed, they keep serving,
   assert.equal(rotated.status, 200, await rotated.clone().text());
   const fresh = (await rotated.json()) as TokenBody;
   assert.notEqual(fresh.fingerprint, first.fingerprint);
-  await waitFor('replica b to serve the rotated token', async () => (await tokenFrom(b)).fingerprint === fresh.fingerprint, 20_000, 100);
+  await waitFor('replica b to serve the rotated token', async () => (await tokenFrom(b)).fingerprint === fresh.fingerprint, { timeoutMs: 20_000, intervalMs: 100 });
   assert.ok(mints() <= 2, `no mint storm: the sandbox minted ${mints()} tokens`);
   assert.equal(mints(), 2, 'one initial mint and one rotation');
 });

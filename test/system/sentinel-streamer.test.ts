@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { startSentinelTopology, waitFor } from '../support/redis-topology.js';
+import { startSentinelTopology } from '../support/redis-topology.js';
 import { accountSequences, decodeOutput, startStreamingStack } from '../support/streamer-topology.js';
+import { waitFor } from '../support/wait.js';
 
 const TOPIC = 'v2.routing.queues.q1.conversations';
 const STREAM = 'queues';
@@ -18,11 +19,11 @@ test('the streamer on Redis Sentinel: the master is SIGKILLed under load; every 
   const stack = await startStreamingStack({ redis: topology.config, profiles: ['sales'], streams: [{ name: STREAM, profile: 'sales', topics: [TOPIC] }] });
   cleanups.push(() => stack.close());
   const s = await stack.startStreamer();
-  await waitFor('the streamer to receive', async () => s.streamer.health().ready, 20_000);
+  await waitFor('the streamer to receive', async () => s.streamer.health().ready, { timeoutMs: 20_000, intervalMs: 100 });
   assert.equal(stack.mints('sales'), 1);
 
   const generating = stack.sandbox.admin.generateEvents({ topic: TOPIC, count: COUNT, ratePerSecond: RATE });
-  await waitFor('events flowing into the output', async () => (await stack.output(STREAM)).length >= 250, 20_000);
+  await waitFor('events flowing into the output', async () => (await stack.output(STREAM)).length >= 250, { timeoutMs: 20_000, intervalMs: 100 });
   const oldMasterPort = await topology.masterPort();
   assert.equal(oldMasterPort, topology.master.port);
   const node = (port: number) => {
@@ -40,7 +41,7 @@ test('the streamer on Redis Sentinel: the master is SIGKILLed under load; every 
   // stays behind) while the streamer keeps writing to the master.
   await replica.config('SET', 'masterauth', 'partitioned');
   await master.call('CLIENT', 'KILL', 'TYPE', 'replica');
-  await waitFor('writes acknowledged by the master only', async () => (await master.xlen(key)) - (await replica.xlen(key)) >= 20, 10_000, 20);
+  await waitFor('writes acknowledged by the master only', async () => (await master.xlen(key)) - (await replica.xlen(key)) >= 20, { timeoutMs: 10_000, intervalMs: 20 });
   // Freeze the master's writes (the streamer's next batch waits, then times out) so that what it
   // acknowledged is known exactly: the entries it holds that the replica does not.
   await master.call('CLIENT', 'PAUSE', '20000', 'WRITE');
@@ -61,7 +62,7 @@ test('the streamer on Redis Sentinel: the master is SIGKILLed under load; every 
   await waitFor('the streamer to write through the new master', async () => {
     const st = s.streamer.health().streams[0]!;
     return !st.redisDegraded && st.buffered === 0 && (await stack.output(STREAM)).some((e) => e.sequence === COUNT);
-  }, 30_000, 200);
+  }, { timeoutMs: 30_000, intervalMs: 200 });
   const out = await stack.output(STREAM);
   const gaps = s.gaps.map((g) => g.gap);
   const account = accountSequences(out.map((e) => e.sequence), COUNT, gaps);
@@ -81,12 +82,12 @@ test('the streamer on Redis Sentinel: the master is SIGKILLed under load; every 
 
   // Every gap the streamer reported (none expected here) is in the lifecycle stream on the new master.
   if (gaps.length) {
-    await waitFor('stream.gap events published', async () => (await stack.lifecycle(['stream.gap'])).length >= gaps.length, 15_000, 200);
+    await waitFor('stream.gap events published', async () => (await stack.lifecycle(['stream.gap'])).length >= gaps.length, { timeoutMs: 15_000, intervalMs: 200 });
   }
   assert.ok(stack.mints('sales') <= 2, `no mint storm: the sandbox minted ${stack.mints('sales')} tokens`);
   // Writes keep working after the failover: a fresh burst arrives whole.
   await stack.sandbox.admin.generateEvents({ topic: TOPIC, count: 100, ratePerSecond: 400 });
-  await waitFor('the fresh burst', async () => (await stack.output(STREAM)).some((e) => e.sequence === COUNT + 100), 15_000, 100);
+  await waitFor('the fresh burst', async () => (await stack.output(STREAM)).some((e) => e.sequence === COUNT + 100), { timeoutMs: 15_000, intervalMs: 100 });
   const final = accountSequences((await stack.output(STREAM)).map((e) => e.sequence), COUNT + 100, []);
   assert.deepEqual(final, { duplicated: [], unreported: [], missing: [] });
   assert.ok(stack.mints('sales') <= 2, `no mint storm: the sandbox minted ${stack.mints('sales')} tokens`);

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createKeys } from '@gtb/redis';
 import { startCluster } from '../support/cluster.js';
-import { createAgent, getJson, waitFor, type Answer } from '../support/http-client.js';
+import { createAgent, getJson, type Answer } from '../support/http-client.js';
+import { waitFor } from '../support/wait.js';
 
 const LIFETIME_S = 20;
 const MIN_TTL_S = 2;
@@ -60,7 +61,7 @@ test('20 s tokens under steady load from 3 processes: one mint per rotation, nev
   // it finish (the holder keeps the lock until it has written), then read once more from each
   // replica so the newest token is seen too, and only then count.
   const lockKey = createKeys(cluster.prefix).lock('sales');
-  const settled = () => waitFor('no mint in flight', async () => (await cluster.redis.exists(lockKey)) === 0, 15_000);
+  const settled = () => waitFor('no mint in flight', async () => (await cluster.redis.exists(lockKey)) === 0, { timeoutMs: 15_000, intervalMs: 50 });
   for (let attempt = 0; attempt < 10; attempt++) {
     await settled();
     for (const [i, b] of cluster.brokers.entries()) {

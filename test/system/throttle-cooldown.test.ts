@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createKeys } from '@gtb/redis';
 import { startCluster } from '../support/cluster.js';
-import { createAgent, getJson, waitFor, type Answer } from '../support/http-client.js';
+import { createAgent, getJson, type Answer } from '../support/http-client.js';
+import { waitFor } from '../support/wait.js';
 
 /** Stop sending this long before the cooldown ends, so every request lands inside it. */
 const MARGIN_MS = 600;
@@ -58,7 +59,7 @@ test('throttled token endpoint: every replica honours the cooldown; cached calle
   }
 
   // After the cooldown, with the throttle lifted, one replica mints and everyone gets that token.
-  await waitFor('the cooldown to end', async () => (await cluster.redis.pttl(keys.cooldown('support'))) <= 0, 15_000);
+  await waitFor('the cooldown to end', async () => (await cluster.redis.pttl(keys.cooldown('support'))) <= 0, { timeoutMs: 15_000, intervalMs: 50 });
   cluster.sandbox.admin.clearFaults();
   const after = await Promise.all(cluster.brokers.map((_b, i) => get(i, 'support')));
   for (const a of after) assert.equal(a.status, 200, JSON.stringify(a.body));

@@ -8,19 +8,11 @@ import type { AddressInfo } from 'node:net';
 import { createLogger } from '@gtb/logger';
 import { startIdp } from '../../../test/fixtures/idp/index.js';
 import { epoch, signToken } from '../../../test/fixtures/idp/forge.js';
+import { waitFor } from '../../../test/support/wait.js';
 import { createIdentityVerifier } from '../src/identity/index.js';
 
 const logger = createLogger({ name: 'test', level: 'silent' });
 const clients = [{ client_id: 'app1', client_secret: 'app-secret-0123456789-0123456789-0123456789' }];
-
-/** Polls `check` until it returns true or the deadline passes. */
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
   try {
@@ -75,7 +67,7 @@ test('identity jwks: a rotated key (new kid) is picked up; the old key still ver
   assert.notEqual(idp.kid, oldKid);
   const rotated = await idp.clientCredentialsToken('app1');
   // The refetch waits out the (short) cooldown since the first load.
-  await waitFor(async () => (await codeOf(verifier.verify(rotated))) === undefined);
+  await waitFor('the rotated key to verify', async () => (await codeOf(verifier.verify(rotated))) === undefined, { intervalMs: 50 });
   const claims = { iss: idp.issuer, aud: idp.audience, sub: 'old', iat: epoch(), exp: epoch(300) };
   assert.equal((await verifier.verify(await signToken(claims, { key: oldKey, kid: oldKid }))).subject, 'old');
 });
@@ -115,7 +107,7 @@ test('identity jwks: an IdP outage is ERR_IDP_UNAVAILABLE until discovered, then
   assert.equal(await verifier.ready(), false);
   idp.setUnavailable(false);
   clock += 10_000; // past the discovery retry window
-  await waitFor(() => verifier.ready());
+  await waitFor('the verifier to be ready', () => verifier.ready(), { intervalMs: 50 });
   assert.equal((await verifier.verify(token)).subject, 'app1');
   // Keys are loaded: an outage does not turn tokens signed with a known key away.
   idp.setUnavailable(true);
@@ -127,5 +119,5 @@ test('identity jwks: an IdP outage is ERR_IDP_UNAVAILABLE until discovered, then
   const rotated = await sign('new-kid');
   assert.equal(await codeOf(verifier.verify(rotated)), 'ERR_IDP_UNAVAILABLE');
   idp.setUnavailable(false);
-  await waitFor(async () => (await codeOf(verifier.verify(rotated))) === undefined);
+  await waitFor('the new kid to verify once the IdP is back', async () => (await codeOf(verifier.verify(rotated))) === undefined, { intervalMs: 50 });
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createKeys, createRedis } from '@gtb/redis';
 import { createEventSubscriber, type AnyCloudEvent } from '@gtb/events';
 import { startSystem, type TestSystem } from '../../../test/support/system.js';
+import { waitFor } from '../../../test/support/wait.js';
 
 async function subscribe(sys: TestSystem, t: { after: (fn: () => Promise<void>) => void }) {
   const seen: AnyCloudEvent[] = [];
@@ -13,16 +14,6 @@ async function subscribe(sys: TestSystem, t: { after: (fn: () => Promise<void>) 
   return seen;
 }
 
-async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 const json = (body: unknown) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 test('token.minted, lease.granted/renewed/released and lease.expired reach a subscriber, with no token in them', async (t) => {
@@ -31,7 +22,7 @@ test('token.minted, lease.granted/renewed/released and lease.expired reach a sub
   const seen = await subscribe(sys, t);
 
   const token = await (await sys.get('/v1/tokens/sales')).json() as Record<string, string>;
-  const minted = await until('token.minted', () => seen.find((e) => e.type === 'token.minted'));
+  const minted = await waitFor('token.minted', () => seen.find((e) => e.type === 'token.minted'));
   assert.equal(minted.subject, 'sales');
   assert.equal((minted.data as Record<string, unknown>).fingerprint, token.fingerprint);
 
@@ -39,13 +30,13 @@ test('token.minted, lease.granted/renewed/released and lease.expired reach a sub
   await sys.get(`/v1/leases/${kept.lease_id}/renew`, 'app', { method: 'POST' });
   await sys.get(`/v1/leases/${kept.lease_id}`, 'app', { method: 'DELETE' });
   for (const type of ['lease.granted', 'lease.renewed', 'lease.released']) {
-    const e = await until(type, () => seen.find((x) => x.type === type && (x.data as Record<string, unknown>).leaseId === kept.lease_id));
+    const e = await waitFor(type, () => seen.find((x) => x.type === type && (x.data as Record<string, unknown>).leaseId === kept.lease_id));
     assert.equal((e.data as Record<string, unknown>).holder, 'kept');
   }
 
   // A 1 s lease that nobody renews is swept and reported once.
   const short = await (await sys.get('/v1/leases', 'app', json({ profile: 'sales', holder: 'short', ttl_seconds: 1 }))).json() as Record<string, string>;
-  await until('lease.expired', () => seen.find((x) => x.type === 'lease.expired' && (x.data as Record<string, unknown>).leaseId === short.lease_id));
+  await waitFor('lease.expired', () => seen.find((x) => x.type === 'lease.expired' && (x.data as Record<string, unknown>).leaseId === short.lease_id));
   const renew = await sys.get(`/v1/leases/${short.lease_id}/renew`, 'app', { method: 'POST' });
   assert.equal(renew.status, 404);
   await new Promise((r) => setTimeout(r, 500));
@@ -64,13 +55,13 @@ test('a revoke under a live lease publishes token.rotated first and revokes the 
   const probe = (token: string) => fetch(`${sys.sandbox.url}/api/v2/tokens/me`, { method: 'HEAD', headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
 
   const revoking = sys.get('/v1/profiles/sales/token', 'admin', { method: 'DELETE' });
-  const rotated = await until('token.rotated', () => seen.find((e) => e.type === 'token.rotated'));
+  const rotated = await waitFor('token.rotated', () => seen.find((e) => e.type === 'token.rotated'));
   const statusAtRotation = await probe(old);
   assert.equal((await revoking).status, 204);
   assert.equal(statusAtRotation, 200, 'the old token still worked when token.rotated was published');
   assert.equal((rotated.data as Record<string, unknown>).previousFingerprint, lease.fingerprint);
   assert.equal(await probe(old), 401, 'the old token is revoked after the grace period');
-  await until('token.revoked', () => seen.find((e) => e.type === 'token.revoked'));
+  await waitFor('token.revoked', () => seen.find((e) => e.type === 'token.revoked'));
 
   // The holder renews and gets the new, working token.
   const renewed = await (await sys.get(`/v1/leases/${lease.lease_id}/renew`, 'app', { method: 'POST' })).json() as Record<string, string>;

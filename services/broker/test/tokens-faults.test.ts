@@ -4,7 +4,8 @@ import type { GtbError } from '@gtb/errors';
 import { nextFence } from '@gtb/lock';
 import type { GenesysLogin } from '@gtb/genesys';
 import { createGenesysLogin } from '@gtb/genesys';
-import { testClock, tokenHarness, until } from './tokens-helpers.js';
+import { waitFor } from '../../../test/support/wait.js';
+import { testClock, tokenHarness } from './tokens-helpers.js';
 
 test('throttling: the cooldown holds every replica off the upstream; valid tokens are still served', async (t) => {
   const clock = testClock();
@@ -16,9 +17,9 @@ test('throttling: the cooldown holds every replica off the upstream; valid token
   // Past the refresh point: the background refresh is throttled and sets the cooldown.
   clock.set(first.refreshAt + 1_000);
   assert.equal((await h.replicas[1]!.service.getToken('sales')).fingerprint, first.fingerprint);
-  await until(async () => (await h.redis.pttl(h.keys.cooldown('sales'))) > 0, 'the cooldown key');
+  await waitFor('the cooldown key', async () => (await h.redis.pttl(h.keys.cooldown('sales'))) > 0, { intervalMs: 20 });
   const rejected = () => h.sandbox.admin.counters().tokenRequestsRejected[h.clientIds.sales!] ?? 0;
-  await until(() => rejected() === 1, 'one throttled request');
+  await waitFor('one throttled request', () => rejected() === 1, { intervalMs: 20 });
 
   // Valid-token callers are unaffected, on every replica.
   const served = await Promise.all(h.replicas.flatMap((r) => Array.from({ length: 30 }, () => r.service.getToken('sales'))));
@@ -75,8 +76,8 @@ test('5xx: capped retries, then the breaker opens; a still-valid token keeps bei
   // The warm profile's background refresh fails too, but its callers keep the valid token.
   clock.set(warm.refreshAt + 1_000);
   assert.equal((await svc.getToken('sales')).fingerprint, warm.fingerprint);
-  await until(() => loginCalls === 10, 'the failed background refresh');
-  await until(async () => !(await svc.state('sales')).refreshing, 'the refresh to settle');
+  await waitFor('the failed background refresh', () => loginCalls === 10, { intervalMs: 20 });
+  await waitFor('the refresh to settle', async () => !(await svc.state('sales')).refreshing, { intervalMs: 20 });
   assert.equal((await svc.getToken('sales')).fingerprint, warm.fingerprint);
 
   // After the cool-off, one trial goes through and closes the circuit.
@@ -116,7 +117,7 @@ test('a late write with an older fence is refused; the slow holder returns the n
   const slow = await h.addReplica({ loginFor: (p) => slowLogin(p.loginBaseUrl!) });
   const fast = h.replicas[0]!;
   const slowCall = slow.service.getToken('sales');
-  await until(() => slowStarted, 'the slow mint');
+  await waitFor('the slow mint', () => slowStarted, { intervalMs: 20 });
   // The slow holder's lock lapses; the fast replica takes over with a newer fence and writes.
   await h.redis.del(h.keys.lock('sales'));
   const fresh = await fast.service.getToken('sales');

@@ -15,17 +15,6 @@ export function testClock(start = Date.now()) {
   return { now: () => t, advance: (ms: number) => void (t += ms), set: (ms: number) => void (t = ms) };
 }
 
-/** Polls `check` until it is truthy or the deadline passes (event-driven waits, not fixed sleeps). */
-export async function until<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<Exclude<T, undefined | null | false | 0 | ''>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as Exclude<T, undefined | null | false | 0 | ''>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 export interface Replica {
   service: TokenService;
   redis: RedisClient;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { testClock, tokenHarness, until } from './tokens-helpers.js';
+import { waitFor } from '../../../test/support/wait.js';
+import { testClock, tokenHarness } from './tokens-helpers.js';
 
 test('refresh-ahead: callers never wait, and each rotation costs exactly one mint cluster-wide', async (t) => {
   const clock = testClock();
@@ -18,19 +19,19 @@ test('refresh-ahead: callers never wait, and each rotation costs exactly one min
     assert.ok(served.every((x) => x.fingerprint === current.fingerprint), 'callers get the still-valid token');
     // Generous for a busy CI machine; what proves no caller waited is that all got the old token.
     assert.ok(waitedMs < 3_000, `callers waited ${waitedMs} ms`);
-    const stored = await until(async () => {
+    const stored = await waitFor('the background refresh', async () => {
       const fence = Number(await h.redis.hget(h.keys.token('sales'), 'fence'));
       return fence > current.fence ? fence : 0;
-    }, 'the background refresh');
-    await until(async () => {
+    }, { intervalMs: 20 });
+    await waitFor('refreshes to settle', async () => {
       const states = await Promise.all(h.replicas.map((r) => r.service.state('sales')));
       return states.every((s) => !s.refreshing);
-    }, 'refreshes to settle');
+    }, { intervalMs: 20 });
     assert.equal(h.mints(), rotation);
-    const next = await until(async () => {
+    const next = await waitFor('every replica to serve the new token', async () => {
       const seen = await Promise.all(h.replicas.map((r) => r.service.getToken('sales')));
       return seen.every((x) => x.fence === stored) ? seen[0] : undefined;
-    }, 'every replica to serve the new token');
+    }, { intervalMs: 20 });
     assert.equal(h.mints(), rotation, 'no replica minted again');
     assert.ok(next.refreshAt > current.refreshAt);
     current = next;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tokenHarness, until } from './tokens-helpers.js';
+import { waitFor } from '../../../test/support/wait.js';
+import { tokenHarness } from './tokens-helpers.js';
 
 test('3 replicas × 300 concurrent callers on a cold cache: exactly one mint, one token for all', async (t) => {
   const h = await tokenHarness(t, { replicas: 3 });
@@ -51,7 +52,7 @@ test('rotate mints a new token through the lock; other replicas drop their L1 on
   assert.notEqual(rotated[0]!.accessToken, first.accessToken);
   assert.ok(rotated[0]!.fence > first.fence);
   assert.equal(h.mints(), 2);
-  await until(async () => (await b.service.getToken('sales')).fingerprint === rotated[0]!.fingerprint, 'replica b to see the rotation');
+  await waitFor('replica b to see the rotation', async () => (await b.service.getToken('sales')).fingerprint === rotated[0]!.fingerprint, { intervalMs: 20 });
   const rotatedEvents = a.events.filter((e) => e.type === 'token.rotated');
   assert.equal(rotatedEvents.length, 1);
   assert.equal(rotatedEvents[0]!.data.previousFingerprint, first.fingerprint);
@@ -65,10 +66,10 @@ test('revoke deletes the token at Genesys, purges L2 and L1 everywhere; the next
   await a.service.revoke('sales');
   assert.equal(h.sandbox.admin.counters().tokensRevoked, 1);
   assert.equal(await h.redis.exists(h.keys.token('sales')), 0);
-  const next = await until(async () => {
+  const next = await waitFor('replica b to drop the revoked token', async () => {
     const tok = await b.service.getToken('sales');
     return tok.fingerprint !== first.fingerprint ? tok : undefined;
-  }, 'replica b to drop the revoked token');
+  }, { intervalMs: 20 });
   assert.ok(next.fence > first.fence, 'fences keep increasing after a purge');
   assert.equal(h.mints(), 2);
   assert.ok(a.events.some((e) => e.type === 'token.revoked' && e.data.fingerprint === first.fingerprint));
@@ -106,13 +107,13 @@ test('after Redis loses its data, fences keep rising and every replica follows t
   // A replica that holds fence 3 mints: the counter is lifted above what it knows.
   const lifted = await a.service.rotate('sales');
   assert.ok(lifted.fence > 3, `fence ${lifted.fence}`);
-  await until(async () => (await b.service.getToken('sales')).accessToken === lifted.accessToken, 'replica b follows');
+  await waitFor('replica b follows', async () => (await b.service.getToken('sales')).accessToken === lifted.accessToken, { intervalMs: 20 });
   // Lose the data again; now a replica that has held nothing mints and draws fence 1, lower than
   // what a and b hold in memory: they must still follow.
   await h.redis.del(...(await h.redis.keys(`${h.prefix}:*`)));
   const low = await c.service.rotate('sales');
   assert.equal(low.fence, 1);
   for (const r of [a, b]) {
-    await until(async () => (await r.service.getToken('sales')).accessToken === low.accessToken, 'replicas follow a lower fence after data loss');
+    await waitFor('replicas follow a lower fence after data loss', async () => (await r.service.getToken('sales')).accessToken === low.accessToken, { intervalMs: 20 });
   }
 });

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSystem, until, CLIENTS, REDIS_URL } from '../../../shared/client/test/system-harness.js';
+import { startSystem, CLIENTS, REDIS_URL } from '../../../shared/client/test/system-harness.js';
+import { waitFor } from '../../../test/support/wait.js';
 import { EXIT } from '../src/exit-codes.js';
 import { runCli, spawnCli } from './run-cli.js';
 
@@ -13,7 +14,7 @@ test('gtb events tail: stored events with filters, then live ones until Ctrl-C',
   const ops = { GTB_URL: sys.broker.url, GTB_TOKEN: await sys.tokenFor('ops') };
   const events = { REDIS_URL, GTB_KEY_PREFIX: sys.keyPrefix };
   assert.equal((await runCli(['token', 'sales'], app)).code, EXIT.OK);
-  await until(async () => (await sys.redis.xlen(`${sys.keyPrefix}:lifecycle`)) > 0, 'token.minted in the stream');
+  await waitFor('token.minted in the stream', async () => (await sys.redis.xlen(`${sys.keyPrefix}:lifecycle`)) > 0, { intervalMs: 20 });
 
   const stored = await runCli(['events', 'tail', '--once', '--since', '0', '--json'], events);
   assert.equal(stored.code, EXIT.OK, stored.stderr);
@@ -38,11 +39,11 @@ test('gtb events tail: stored events with filters, then live ones until Ctrl-C',
   child.stdout!.on('data', (d: Buffer) => { out += d; });
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   t.after(() => { child.kill('SIGKILL'); });
-  await until(() => out.includes('token.minted'), 'the stored event', 15_000);
+  await waitFor('the stored event', () => out.includes('token.minted'), { timeoutMs: 15_000, intervalMs: 20 });
   // The subscriber is live once the history is printed; give the rotation a moment to be published.
   const rotate = await runCli(['rotate', 'sales'], ops);
   assert.equal(rotate.code, EXIT.OK, rotate.stderr);
-  await until(() => out.includes('token.rotated'), 'the live rotation', 15_000);
+  await waitFor('the live rotation', () => out.includes('token.rotated'), { timeoutMs: 15_000, intervalMs: 20 });
   child.kill('SIGINT');
   assert.equal(await exited, EXIT.OK);
   assert.ok(!out.includes(app.GTB_TOKEN));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ADMIN_KEY, adminCall, api, channelWith, clientWithToken, connect, sandbox, tokenRequest, upgradeStatus, waitFor } from './helpers.js';
+import { waitFor } from '../../../test/support/wait.js';
+import { ADMIN_KEY, adminCall, api, channelWith, clientWithToken, connect, sandbox, tokenRequest, upgradeStatus } from './helpers.js';
 
 const TOPIC = 'v2.users.u1.presence';
 
@@ -31,7 +32,7 @@ test('HTTP admin: clients, events, faults, counters, channel expire and close, r
   res = await adminCall(sb, 'POST', '/events', { topic: TOPIC, count: 3 });
   assert.equal(res.status, 200);
   assert.equal(((await res.json()) as { sent: number }).sent, 3);
-  await waitFor(() => s1.events().length === 3, 'events');
+  await waitFor('events', () => s1.events().length === 3, { intervalMs: 10 });
   res = await adminCall(sb, 'POST', '/faults', { type: 'api-throttle', retryAfterSeconds: 2, count: 1 });
   assert.equal(res.status, 201);
   res = await adminCall(sb, 'DELETE', '/faults');

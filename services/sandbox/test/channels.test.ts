@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { api, channelWith, clientWithToken, connect, sandbox, testClock, tokenRequest, upgradeStatus, waitFor, type ChannelInfo } from './helpers.js';
+import { waitFor } from '../../../test/support/wait.js';
+import { api, channelWith, clientWithToken, connect, sandbox, testClock, tokenRequest, upgradeStatus, type ChannelInfo } from './helpers.js';
 
 test('POST /notifications/channels → 200 {connectUri, id, expires} in Genesys shapes', async (t) => {
   const clock = testClock();
@@ -84,5 +85,5 @@ test('channels of another client are 404; channels expire with the clock', async
   assert.equal(closed.code, 1000);
   assert.equal(closed.reason, 'Channel expired');
   assert.equal(await upgradeStatus(channel.connectUri), 404);
-  await waitFor(() => sb.admin.counters().channelsExpired === 1, 'expiry counted');
+  await waitFor('expiry counted', () => sb.admin.counters().channelsExpired === 1, { intervalMs: 10 });
 });

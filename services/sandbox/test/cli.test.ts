@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { waitFor } from '../../../test/support/wait.js';
 import { readSandboxConfig, toSandboxOptions } from '../src/config.js';
-import { waitFor } from './helpers.js';
 
 test('config: SANDBOX_* variables, id:secret pairs and JSON client lists', () => {
   const config = readSandboxConfig({ SANDBOX_PORT: '0', SANDBOX_CLIENTS: 'a:s1, b:s2', SANDBOX_HEARTBEAT_INTERVAL_MS: '500', SANDBOX_ADMIN_KEY: 'k'.repeat(16) });
@@ -27,7 +27,7 @@ test('the CLI listens, serves pre-created clients, logs no secret, and stops on 
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  await waitFor(() => out.includes('sandbox ready'), 'the ready line', 15_000);
+  await waitFor('the ready line', () => out.includes('sandbox ready'), { timeoutMs: 15_000, intervalMs: 10 });
   const url = /"url":"(http:\/\/[^"]+)"/.exec(out)?.[1];
   assert.ok(url);
   const res = await fetch(`${url}/oauth/token`, {
@@ -37,7 +37,7 @@ test('the CLI listens, serves pre-created clients, logs no secret, and stops on 
   });
   assert.equal(res.status, 200);
   const token = ((await res.json()) as { access_token: string }).access_token;
-  await waitFor(() => out.includes('token minted'), 'the mint log line');
+  await waitFor('the mint log line', () => out.includes('token minted'), { intervalMs: 10 });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   child.kill('SIGTERM');
   assert.equal(await exited, 0);

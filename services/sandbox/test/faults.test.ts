@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { api, channelWith, clientWithToken, connect, sandbox, tokenRequest, waitFor } from './helpers.js';
+import { waitFor } from '../../../test/support/wait.js';
+import { api, channelWith, clientWithToken, connect, sandbox, tokenRequest } from './helpers.js';
 
 const TOPIC = 'v2.users.u1.presence';
 
@@ -30,7 +31,7 @@ test('stall: no heartbeats, events or pongs until cleared; stalled events are lo
   assert.equal(sb.admin.counters().eventsDroppedByChannel[channel.id], 5);
   sb.admin.clearFaults();
   await sb.admin.generateEvents({ topic: TOPIC, count: 1 });
-  await waitFor(() => socket.events().length === 1, 'events resume');
+  await waitFor('events resume', () => socket.events().length === 1, { intervalMs: 10 });
   assert.equal(socket.events()[0]!.eventBody.sequence, 6);
 });
 
@@ -38,7 +39,7 @@ test('duplicate every:n sends every n-th event twice with the same CorrelationId
   const { sb, socket } = await oneSocket(t);
   sb.admin.injectFault({ type: 'duplicate', every: 2 });
   await sb.admin.generateEvents({ topic: TOPIC, count: 10 });
-  await waitFor(() => socket.events().length === 15, '15 frames');
+  await waitFor('15 frames', () => socket.events().length === 15, { intervalMs: 10 });
   const ids = socket.events().map((e) => e.metadata.CorrelationId);
   assert.equal(new Set(ids).size, 10);
   assert.equal(sb.admin.counters().eventsDuplicated, 5);
@@ -48,14 +49,14 @@ test('duplicate probability uses the injected random source', async (t) => {
   const { sb, socket } = await oneSocket(t, { random: () => 0.1 });
   sb.admin.injectFault({ type: 'duplicate', probability: 0.5 });
   await sb.admin.generateEvents({ topic: TOPIC, count: 4 });
-  await waitFor(() => socket.events().length === 8, 'every event twice');
+  await waitFor('every event twice', () => socket.events().length === 8, { intervalMs: 10 });
 });
 
 test('reorder window:n delivers each window out of order; a partial window is flushed', async (t) => {
   const { sb, socket } = await oneSocket(t);
   sb.admin.injectFault({ type: 'reorder', window: 3 });
   await sb.admin.generateEvents({ topic: TOPIC, count: 7 });
-  await waitFor(() => socket.events().length === 7, 'all events');
+  await waitFor('all events', () => socket.events().length === 7, { intervalMs: 10 });
   assert.deepEqual(socket.events().map((e) => e.eventBody.sequence), [3, 2, 1, 6, 5, 4, 7]);
 });
 

@@ -107,15 +107,6 @@ export async function connect(t: TestContext, uri: string): Promise<RecordingSoc
   };
 }
 
-/** Polls `condition` until it holds or `timeoutMs` passes (then throws with `what`). */
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** A promise of the status code with which an upgrade to `uri` is refused (or 101). */
 export function upgradeStatus(uri: string): Promise<number> {
   return new Promise((resolve) => {

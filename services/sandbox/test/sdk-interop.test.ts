@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import platformClient from 'purecloud-platform-client-v2';
-import { connect, sandbox, waitFor } from './helpers.js';
+import { waitFor } from '../../../test/support/wait.js';
+import { connect, sandbox } from './helpers.js';
 
 test('the official JS SDK logs in, creates a channel, subscribes; a ws client receives events and heartbeats', async (t) => {
   const sb = await sandbox(t, { heartbeatIntervalMs: 100 });
@@ -22,8 +23,8 @@ test('the official JS SDK logs in, creates a channel, subscribes; a ws client re
 
   const socket = await connect(t, channel.connectUri!);
   await sb.admin.generateEvents({ topic, count: 5 });
-  await waitFor(() => socket.events(topic).length === 5, 'five events');
-  await waitFor(() => socket.frames.some((f) => f.topicName === 'channel.metadata'), 'a heartbeat');
+  await waitFor('five events', () => socket.events(topic).length === 5, { intervalMs: 10 });
+  await waitFor('a heartbeat', () => socket.frames.some((f) => f.topicName === 'channel.metadata'), { intervalMs: 10 });
 
   const tokens = new platformClient.TokensApi(client);
   const me = await tokens.getTokensMe();

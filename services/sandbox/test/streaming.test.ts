@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { api, channelWith, clientWithToken, connect, sandbox, testClock, upgradeStatus, waitFor } from './helpers.js';
+import { waitFor } from '../../../test/support/wait.js';
+import { api, channelWith, clientWithToken, connect, sandbox, testClock, upgradeStatus } from './helpers.js';
 
 const TOPIC = 'v2.users.u1.presence';
 
@@ -10,14 +11,14 @@ test('heartbeats every heartbeatIntervalMs; {"message":"ping"} → pong', async 
   const channel = await channelWith(sb, token, [TOPIC]);
   const s = await connect(t, channel.connectUri);
   const heartbeats = () => s.frames.filter((f) => JSON.stringify(f) === '{"topicName":"channel.metadata","eventBody":{"message":"WebSocket Heartbeat"}}').length;
-  await waitFor(() => heartbeats() >= 2, 'two heartbeats');
+  await waitFor('two heartbeats', () => heartbeats() >= 2, { intervalMs: 10 });
   s.ws.send(JSON.stringify({ message: 'ping' }));
-  await waitFor(() => s.frames.some((f) => JSON.stringify(f) === '{"topicName":"channel.metadata","eventBody":{"message":"pong"}}'), 'pong');
+  await waitFor('pong', () => s.frames.some((f) => JSON.stringify(f) === '{"topicName":"channel.metadata","eventBody":{"message":"pong"}}'), { intervalMs: 10 });
   // Garbage from the client is ignored, not fatal.
   s.ws.send('not json');
   s.ws.send(Buffer.from([1, 2, 3]));
   const before = heartbeats();
-  await waitFor(() => heartbeats() > before, 'heartbeat after garbage');
+  await waitFor('heartbeat after garbage', () => heartbeats() > before, { intervalMs: 10 });
   assert.equal(s.isClosed(), false);
 });
 
@@ -30,7 +31,7 @@ test('generated events reach subscribed sockets with per-topic sequences and uni
   const [s1, s2, s3] = [await connect(t, c1.connectUri), await connect(t, c2.connectUri), await connect(t, c3.connectUri)];
   const result = await sb.admin.generateEvents({ topic: TOPIC, count: 50 });
   assert.deepEqual(result, { sent: 50, delivered: 100, firstSequence: 1, lastSequence: 50 });
-  await waitFor(() => s1.events().length === 50 && s2.events().length === 50, 'events');
+  await waitFor('events', () => s1.events().length === 50 && s2.events().length === 50, { intervalMs: 10 });
   const first = s1.events()[0]!;
   assert.deepEqual(Object.keys(first).sort(), ['eventBody', 'metadata', 'topicName', 'version']);
   assert.equal((first as unknown as { version: string }).version, '2');
@@ -40,7 +41,7 @@ test('generated events reach subscribed sockets with per-topic sequences and uni
   assert.equal(s3.events().length, 0);
   const next = await sb.admin.generateEvents({ topic: TOPIC, count: 1, channelId: c1.id });
   assert.equal(next.firstSequence, 51);
-  await waitFor(() => s1.events().length === 51, 'targeted event');
+  await waitFor('targeted event', () => s1.events().length === 51, { intervalMs: 10 });
   assert.equal(s2.events().length, 50);
   const c = sb.admin.counters();
   assert.equal(c.eventsGenerated[TOPIC], 51);
@@ -56,7 +57,7 @@ test('ratePerSecond paces generation', async (t) => {
   const started = Date.now();
   await sb.admin.generateEvents({ topic: TOPIC, count: 11, ratePerSecond: 50 });
   assert.ok(Date.now() - started >= 180, 'at 50/s, 11 events take about 200 ms');
-  await waitFor(() => s.events().length === 11, 'events');
+  await waitFor('events', () => s.events().length === 11, { intervalMs: 10 });
 });
 
 test('a second socket on the same channel closes the first', async (t) => {
@@ -68,11 +69,11 @@ test('a second socket on the same channel closes the first', async (t) => {
   const closed = await first.closed;
   assert.equal(closed.code, 1000);
   await sb.admin.generateEvents({ topic: TOPIC, count: 3 });
-  await waitFor(() => second.events().length === 3, 'events on the second socket');
+  await waitFor('events on the second socket', () => second.events().length === 3, { intervalMs: 10 });
   assert.equal(first.events().length, 0);
   const c = sb.admin.counters();
   assert.equal(c.socketsOpened, 2);
-  await waitFor(() => sb.admin.counters().socketsClosed === 1, 'close counted');
+  await waitFor('close counted', () => sb.admin.counters().socketsClosed === 1, { intervalMs: 10 });
 });
 
 test('unknown channel: the upgrade is refused with 404', async (t) => {
@@ -88,7 +89,7 @@ test('planned close: v2.system.socket_closing, then close after socketClosingNot
   const s = await connect(t, channel.connectUri);
   const started = Date.now();
   sb.admin.closeSocket(channel.id, { notice: true });
-  await waitFor(() => s.frames.some((f) => f.topicName === 'v2.system.socket_closing'), 'closing notice');
+  await waitFor('closing notice', () => s.frames.some((f) => f.topicName === 'v2.system.socket_closing'), { intervalMs: 10 });
   const closed = await s.closed;
   assert.ok(Date.now() - started >= 250, 'closed after the notice period');
   assert.equal(closed.code, 1001);
@@ -111,7 +112,7 @@ test('token expiry closes the socket 1000 "Token expired or invalid" only when c
       assert.deepEqual(await s.closed, { code: 1000, reason: 'Token expired or invalid' });
     } else {
       const n = s.frames.length;
-      await waitFor(() => s.frames.length >= n + 3, 'heartbeats continue');
+      await waitFor('heartbeats continue', () => s.frames.length >= n + 3, { intervalMs: 10 });
       assert.equal(s.isClosed(), false);
     }
   }
@@ -138,7 +139,7 @@ test('revocation behaviour is configurable: no notice, socket kept', async (t) =
   const s = await connect(t, channel.connectUri);
   sb.admin.revokeToken(token);
   await sb.admin.generateEvents({ topic: TOPIC, count: 1 });
-  await waitFor(() => s.events().length === 1, 'event after revocation');
+  await waitFor('event after revocation', () => s.events().length === 1, { intervalMs: 10 });
   assert.equal(s.frames.some((f) => String(f.topicName).startsWith('v2.system.token_revoked')), false);
   assert.equal(s.isClosed(), false);
 });

@@ -1,14 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkSequences, startStreamSystem, STREAM, TOPIC, waitFor } from './support/stream-system.js';
+import { waitFor } from '../../../test/support/wait.js';
+import { checkSequences, startStreamSystem, STREAM, TOPIC } from './support/stream-system.js';
 
 test('forwards every generated event once, skips heartbeats, and reports lifecycle events', { timeout: 40_000 }, async (t) => {
   const sys = await startStreamSystem();
   t.after(() => sys.close());
   const s = await sys.startStreamer();
-  await waitFor('socket receiving', () => s.streamer.health().ready);
+  await waitFor('socket receiving', () => s.streamer.health().ready, { timeoutMs: 15_000 });
   const result = await sys.sandbox.admin.generateEvents({ topic: TOPIC, count: 300, ratePerSecond: 600 });
-  await waitFor('all events in the output', async () => (await sys.output()).length >= result.sent);
+  await waitFor('all events in the output', async () => (await sys.output()).length >= result.sent, { timeoutMs: 15_000 });
   const out = await sys.output();
   assert.equal(out.length, 300);
   assert.deepEqual(checkSequences(out.map((e) => e.sequence), 300), { missing: [], duplicated: [] });
@@ -26,10 +27,10 @@ test('a stream with a forbidden topic refuses to run, and reports it', { timeout
   const sys = await startStreamSystem({ allowedTopics: ['v2.routing.queues.*'] });
   t.after(() => sys.close());
   const s = await sys.startStreamer({ streams: [{ name: STREAM, profile: 'sales', topics: [TOPIC, 'v2.users.u1.presence'] }] });
-  await waitFor('failed status', () => s.streamer.health().streams[0]?.failed);
+  await waitFor('failed status', () => s.streamer.health().streams[0]?.failed, { timeoutMs: 15_000 });
   assert.equal(s.streamer.health().ready, false);
   assert.match(await s.streamer.metrics.registry.metrics(), /gtb_streamer_topics_rejected_total\{stream="queues"\} [1-9]/);
-  const dropped = await waitFor('stream.dropped', async () => (await sys.lifecycle(['stream.dropped'])).find((e) => e.type === 'stream.dropped' && e.data.reason.includes('rejected')));
+  const dropped = await waitFor('stream.dropped', async () => (await sys.lifecycle(['stream.dropped'])).find((e) => e.type === 'stream.dropped' && e.data.reason.includes('rejected')), { timeoutMs: 15_000 });
   assert.ok(dropped);
   assert.ok(s.lines.some((l) => l.includes('rejected topics')));
 });
@@ -38,7 +39,7 @@ test('allowPartialTopics runs on the accepted topics', { timeout: 30_000 }, asyn
   const sys = await startStreamSystem({ allowedTopics: ['v2.routing.queues.*'] });
   t.after(() => sys.close());
   const s = await sys.startStreamer({ streams: [{ name: STREAM, profile: 'sales', topics: [TOPIC, 'v2.users.u1.presence'], allowPartialTopics: true }] });
-  await waitFor('ready', () => s.streamer.health().ready);
+  await waitFor('ready', () => s.streamer.health().ready, { timeoutMs: 15_000 });
   await sys.sandbox.admin.generateEvents({ topic: TOPIC, count: 20 });
-  await waitFor('20 events', async () => (await sys.output()).length === 20);
+  await waitFor('20 events', async () => (await sys.output()).length === 20, { timeoutMs: 15_000 });
 });

@@ -1,23 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { checkSequences, startStreamSystem, TEST_TIMING, TOPIC, waitFor } from './support/stream-system.js';
+import { waitFor } from '../../../test/support/wait.js';
+import { checkSequences, startStreamSystem, TEST_TIMING, TOPIC } from './support/stream-system.js';
 
 test('an abrupt drop is reported as a gap with exact bounds, then the stream recovers', { timeout: 40_000 }, async (t) => {
   const sys = await startStreamSystem();
   t.after(() => sys.close());
   const s = await sys.startStreamer();
-  await waitFor('ready', () => s.streamer.health().ready);
+  await waitFor('ready', () => s.streamer.health().ready, { timeoutMs: 15_000 });
   const generating = sys.sandbox.admin.generateEvents({ topic: TOPIC, count: 800, ratePerSecond: 200 });
   await sleep(1_500);
   const dropAt = Date.now();
   assert.ok((sys.sandbox.admin.injectFault({ type: 'drop' }).dropped ?? 0) >= 1);
   await generating;
-  await waitFor('a gap', () => s.gaps.length > 0);
+  await waitFor('a gap', () => s.gaps.length > 0, { timeoutMs: 15_000 });
   await waitFor('recovered and caught up', async () => {
     const out = await sys.output();
     return out.some((e) => e.sequence === 800);
-  });
+  }, { timeoutMs: 15_000 });
   assert.equal(s.gaps.length, 1);
   const { gap, cause } = s.gaps[0]!;
   assert.equal(cause, 'drop');
@@ -32,7 +33,7 @@ test('an abrupt drop is reported as a gap with exact bounds, then the stream rec
   const last = out.find((e) => e.sequence === gap.lastSequence)!;
   assert.ok(last.receivedAt <= gap.from && gap.from <= dropAt + 50, 'from bound');
   assert.ok(gap.to >= dropAt, 'to bound');
-  const published = await waitFor('stream.gap event', async () => (await sys.lifecycle(['stream.gap']))[0]);
+  const published = await waitFor('stream.gap event', async () => (await sys.lifecycle(['stream.gap']))[0], { timeoutMs: 15_000 });
   assert.equal(published.type, 'stream.gap');
   assert.equal(Date.parse((published.data as { from: string }).from), gap.from);
   assert.equal(Date.parse((published.data as { to: string }).to), gap.to);
@@ -45,7 +46,7 @@ test('a stalled (half-open) socket is detected and replaced within two heartbeat
   t.after(() => sys.close());
   // The sandbox heartbeats every 500 ms: ping after 550 ms of silence, give up 150 ms later.
   const s = await sys.startStreamer({ timing: { ...TEST_TIMING, heartbeatTimeoutMs: 550, pongTimeoutMs: 150, backoffBaseMs: 20 } });
-  await waitFor('ready', () => s.streamer.health().ready);
+  await waitFor('ready', () => s.streamer.health().ready, { timeoutMs: 15_000 });
   const generating = sys.sandbox.admin.generateEvents({ topic: TOPIC, count: 600, ratePerSecond: 200 });
   await sleep(1_000);
   const stalled = s.streamer.health().streams[0]!.channelId!;
@@ -54,13 +55,13 @@ test('a stalled (half-open) socket is detected and replaced within two heartbeat
   const replacedAt = await waitFor('a new receiving socket', () => {
     const st = s.streamer.health().streams[0]!;
     return st.channelId !== stalled && st.receiving ? Date.now() : 0;
-  }, 10_000, 5);
+  }, { timeoutMs: 10_000, intervalMs: 5 });
   assert.ok(replacedAt - stallAt <= 1_000, `replaced after ${replacedAt - stallAt} ms`);
   await generating;
   sys.sandbox.admin.clearFaults();
   assert.equal(s.gaps.length, 1);
   assert.match(s.gaps[0]!.gap.reason, /no heartbeat or pong/);
-  await waitFor('tail written', async () => (await sys.output()).some((e) => e.sequence === 600));
+  await waitFor('tail written', async () => (await sys.output()).some((e) => e.sequence === 600), { timeoutMs: 15_000 });
   const { duplicated } = checkSequences((await sys.output()).map((e) => e.sequence), 600);
   assert.deepEqual(duplicated, []);
 });
@@ -69,11 +70,11 @@ test('duplicated and reordered events are each written exactly once', { timeout:
   const sys = await startStreamSystem();
   t.after(() => sys.close());
   const s = await sys.startStreamer();
-  await waitFor('ready', () => s.streamer.health().ready);
+  await waitFor('ready', () => s.streamer.health().ready, { timeoutMs: 15_000 });
   sys.sandbox.admin.injectFault({ type: 'duplicate', every: 3 });
   sys.sandbox.admin.injectFault({ type: 'reorder', window: 5 });
   await sys.sandbox.admin.generateEvents({ topic: TOPIC, count: 600, ratePerSecond: 1_000 });
-  await waitFor('all written', async () => (await sys.output()).length >= 600);
+  await waitFor('all written', async () => (await sys.output()).length >= 600, { timeoutMs: 15_000 });
   await sleep(500);
   const out = await sys.output();
   assert.equal(out.length, 600);

@@ -2,7 +2,8 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRedis, waitReady } from '@gtb/redis';
-import { checkSequences, startStreamSystem, TEST_TIMING, TOPIC, waitFor } from './support/stream-system.js';
+import { waitFor } from '../../../test/support/wait.js';
+import { checkSequences, startStreamSystem, TEST_TIMING, TOPIC } from './support/stream-system.js';
 import { startDurableRedis } from './support/durable-redis.js';
 
 const OUTAGE_MS = 10_000;
@@ -20,7 +21,7 @@ async function outageRun(t: TestContext, maxBufferedEvents: number) {
     timing: TEST_TIMING,
     output: { dedupeWindowMs: 120_000, maxBufferedEvents, batchSize: 500, writeTimeoutMs: 1_000 },
   }, redis.url);
-  await waitFor('ready', () => s.streamer.health().ready);
+  await waitFor('ready', () => s.streamer.health().ready, { timeoutMs: 15_000 });
   const during = 200 * 12;
   const generating = sys.sandbox.admin.generateEvents({ topic: TOPIC, count: during, ratePerSecond: 200 });
   await sleep(1_500);
@@ -29,7 +30,7 @@ async function outageRun(t: TestContext, maxBufferedEvents: number) {
   await redis.start();
   await generating;
   // Once the streamer writes again (its reconnect backs off up to 2 s), a tail that must all arrive.
-  await waitFor('writes recovered', () => !s.streamer.health().streams[0]!.redisDegraded && s.streamer.health().streams[0]!.buffered === 0, 20_000);
+  await waitFor('writes recovered', () => !s.streamer.health().streams[0]!.redisDegraded && s.streamer.health().streams[0]!.buffered === 0, { timeoutMs: 20_000 });
   const tail = 200;
   await sys.sandbox.admin.generateEvents({ topic: TOPIC, count: tail, ratePerSecond: 400 });
   return { sys, s, reader, count: during + tail };
@@ -37,7 +38,7 @@ async function outageRun(t: TestContext, maxBufferedEvents: number) {
 
 test('Redis stopped for 10 s under load: events are buffered and all delivered once it is back', { timeout: 60_000 }, async (t) => {
   const { sys, s, reader, count } = await outageRun(t, 100_000);
-  await waitFor('all written', async () => (await sys.output(undefined, reader)).length >= count, 20_000);
+  await waitFor('all written', async () => (await sys.output(undefined, reader)).length >= count, { timeoutMs: 20_000 });
   const out = await sys.output(undefined, reader);
   assert.deepEqual(checkSequences(out.map((e) => e.sequence), count), { missing: [], duplicated: [] });
   assert.deepEqual(s.gaps, []);
@@ -46,8 +47,8 @@ test('Redis stopped for 10 s under load: events are buffered and all delivered o
 
 test('Redis stopped for 10 s with a small buffer: the overflow is reported as a gap with its bounds, never silent', { timeout: 60_000 }, async (t) => {
   const { sys, s, reader, count } = await outageRun(t, 400);
-  await waitFor('tail written', async () => (await sys.output(undefined, reader)).some((e) => e.sequence === count), 20_000);
-  await waitFor('gap reported', () => s.gaps.length > 0);
+  await waitFor('tail written', async () => (await sys.output(undefined, reader)).some((e) => e.sequence === count), { timeoutMs: 20_000 });
+  await waitFor('gap reported', () => s.gaps.length > 0, { timeoutMs: 15_000 });
   const out = await sys.output(undefined, reader);
   const { missing, duplicated } = checkSequences(out.map((e) => e.sequence), count);
   assert.deepEqual(duplicated, []);
@@ -64,5 +65,5 @@ test('Redis stopped for 10 s with a small buffer: the overflow is reported as a 
   await waitFor('stream.gap published', async () => {
     const entries = await reader.xrange(`${sys.prefix}:lifecycle`, '-', '+');
     return entries.some(([, f]) => f[1]!.includes('"stream.gap"'));
-  }, 10_000);
+  }, { timeoutMs: 10_000 });
 });

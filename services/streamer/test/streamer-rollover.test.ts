@@ -1,14 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { checkSequences, startStreamSystem, TEST_TIMING, TOPIC, waitFor } from './support/stream-system.js';
+import { waitFor } from '../../../test/support/wait.js';
+import { checkSequences, startStreamSystem, TEST_TIMING, TOPIC } from './support/stream-system.js';
 
 test('forced rollovers under load (socket_closing, rotation, revocation, channel expiry): every event exactly once', { timeout: 60_000 }, async (t) => {
   // Channels live 4 s, so expiry-driven rollovers happen on their own every ~2.5 s besides the forced ones.
   const sys = await startStreamSystem({ sandbox: { channelLifetimeMs: 4_000 }, leaseGraceSeconds: 2 });
   t.after(() => sys.close());
   const s = await sys.startStreamer();
-  await waitFor('ready', () => s.streamer.health().ready);
+  await waitFor('ready', () => s.streamer.health().ready, { timeoutMs: 15_000 });
   const rate = Number(process.env.STREAMER_TEST_RATE ?? 200);
   const seconds = Number(process.env.STREAMER_TEST_SECONDS ?? 15);
   const count = rate * seconds;
@@ -29,7 +30,7 @@ test('forced rollovers under load (socket_closing, rotation, revocation, channel
   }
   const result = await generating;
   assert.equal(result.sent, count);
-  await waitFor('all events written', async () => (await sys.output()).length >= count, 20_000);
+  await waitFor('all events written', async () => (await sys.output()).length >= count, { timeoutMs: 20_000 });
   await sleep(300);
   const out = await sys.output();
   assert.deepEqual(checkSequences(out.map((e) => e.sequence), count), { missing: [], duplicated: [] });
@@ -46,11 +47,11 @@ test('sandbox closing sockets on token expiry (short tokens): rollover before ex
   const sys = await startStreamSystem({ tokenLifetimeSeconds: 8, minTtlSeconds: 4, sandbox: { closeSocketOnTokenExpiry: true } });
   t.after(() => sys.close());
   const s = await sys.startStreamer({ timing: { ...TEST_TIMING, tokenExpiryMarginMs: 3_000, leaseTtlSeconds: 4 } });
-  await waitFor('ready', () => s.streamer.health().ready);
+  await waitFor('ready', () => s.streamer.health().ready, { timeoutMs: 15_000 });
   const count = 200 * 14;
   const result = await sys.sandbox.admin.generateEvents({ topic: TOPIC, count, ratePerSecond: 200 });
   assert.equal(result.sent, count);
-  await waitFor('all events written', async () => (await sys.output()).length >= count, 20_000);
+  await waitFor('all events written', async () => (await sys.output()).length >= count, { timeoutMs: 20_000 });
   const out = await sys.output();
   assert.deepEqual(checkSequences(out.map((e) => e.sequence), count), { missing: [], duplicated: [] });
   const rolled = await sys.lifecycle(['stream.rolled_over']);
@@ -64,7 +65,7 @@ test('a socket_closing notice on the new socket during a rollover\'s overlap sti
   const sys = await startStreamSystem({ sandbox: { socketClosingNoticeMs: 1_500 } });
   t.after(() => sys.close());
   const s = await sys.startStreamer({ timing: { ...TEST_TIMING, overlapMs: 1_000 } });
-  await waitFor('ready', () => s.streamer.health().ready);
+  await waitFor('ready', () => s.streamer.health().ready, { timeoutMs: 15_000 });
   const first = s.streamer.health().streams[0]!.channelId;
   const count = 200 * 8;
   const generating = sys.sandbox.admin.generateEvents({ topic: TOPIC, count, ratePerSecond: 200 });
@@ -73,10 +74,10 @@ test('a socket_closing notice on the new socket during a rollover\'s overlap sti
   const second = await waitFor('the rotation to promote a new socket', () => {
     const id = s.streamer.health().streams[0]?.channelId;
     return id && id !== first ? id : undefined;
-  }, 10_000);
+  }, { timeoutMs: 10_000 });
   sys.sandbox.admin.closeSocket(second, { notice: true }); // inside the 1 s overlap
   assert.equal((await generating).sent, count);
-  await waitFor('all events written', async () => (await sys.output()).length >= count, 20_000);
+  await waitFor('all events written', async () => (await sys.output()).length >= count, { timeoutMs: 20_000 });
   const out = await sys.output();
   assert.deepEqual(checkSequences(out.map((e) => e.sequence), count), { missing: [], duplicated: [] });
   const rolled = (await sys.lifecycle(['stream.rolled_over'])).map((e) => e.data as { trigger: string; fromChannelId: string });

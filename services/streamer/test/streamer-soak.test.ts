@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CLIENTS } from '../../../test/support/system.js';
-import { checkSequences, startStreamSystem, TOPIC, waitFor } from './support/stream-system.js';
+import { waitFor } from '../../../test/support/wait.js';
+import { checkSequences, startStreamSystem, TOPIC } from './support/stream-system.js';
 import { startNaiveClient } from './support/naive-client.js';
 
 const enabled = process.env.STREAMER_SOAK === '1';
@@ -18,7 +19,7 @@ test('soak: 1,000 events/s for 60 s with forced rollovers, every event exactly o
   const sys = await startStreamSystem({ sandbox: { channelLifetimeMs: 4_000 }, leaseGraceSeconds: 2 });
   t.after(() => sys.close());
   const s = await sys.startStreamer();
-  await waitFor('ready', () => s.streamer.health().ready);
+  await waitFor('ready', () => s.streamer.health().ready, { timeoutMs: 15_000 });
   // The usual practice side by side, under the same forced rotations: reconnect after the close.
   const naive = await startNaiveClient({ brokerUrl: sys.broker.url, idpToken: await sys.idp.clientCredentialsToken(CLIENTS.app.client_id), profile: 'sales', topic: TOPIC });
   t.after(() => naive.stop());
@@ -41,7 +42,7 @@ test('soak: 1,000 events/s for 60 s with forced rollovers, every event exactly o
   }
   const result = await generating;
   const generatedIn = Date.now() - started;
-  await waitFor('all written', async () => (await sys.output()).length >= count, 60_000, 200);
+  await waitFor('all written', async () => (await sys.output()).length >= count, { timeoutMs: 60_000, intervalMs: 200 });
   await sleep(500);
   const out = await sys.output();
   const check = checkSequences(out.map((e) => e.sequence), count);

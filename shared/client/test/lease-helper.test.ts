@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GtbError } from '@gtb/errors';
+import { waitFor } from '../../../test/support/wait.js';
 import { createBrokerClient, createLeaseHelper, type BrokerToken } from '../src/index.js';
-import { startSystem, until } from './system-harness.js';
+import { startSystem } from './system-harness.js';
 
 test('lease helper: acquire, renew in the background, notice a rotation, release on stop', async (t) => {
   const sys = await startSystem(t);
@@ -22,10 +23,10 @@ test('lease helper: acquire, renew in the background, notice a rotation, release
 
   // Renewals happen at renew_after (1 s into a 2 s lease): the lease outlives its first TTL.
   const firstExpiry = lease.leaseExpiresAt;
-  await until(() => (helper.current()?.leaseExpiresAt ?? 0) > firstExpiry, 'a renewal');
+  await waitFor('a renewal', () => (helper.current()?.leaseExpiresAt ?? 0) > firstExpiry, { intervalMs: 20 });
 
   const rotated = await ops.rotate('sales');
-  await until(() => tokens.find((x) => x.token.fingerprint === rotated.fingerprint), 'the rotated token via renewal');
+  await waitFor('the rotated token via renewal', () => tokens.find((x) => x.token.fingerprint === rotated.fingerprint), { intervalMs: 20 });
   assert.equal(tokens.at(-1)!.rotated, true);
 
   await helper.stop();
@@ -46,9 +47,9 @@ test('lease helper: a lease removed behind its back is reported lost, then re-ac
   t.after(() => helper.stop());
   const lease = await helper.start();
   await ops.releaseLease(lease.leaseId); // an admin may release any lease
-  await until(() => lost.length === 1, 'the loss to be reported');
+  await waitFor('the loss to be reported', () => lost.length === 1, { intervalMs: 20 });
   assert.equal(lost[0]!.code, 'ERR_LEASE_LOST');
-  const again = await until(() => helper.current(), 're-acquisition');
+  const again = await waitFor('re-acquisition', () => helper.current(), { intervalMs: 20 });
   assert.notEqual(again.leaseId, lease.leaseId);
 });
 

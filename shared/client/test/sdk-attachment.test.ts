@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import platformClient from 'purecloud-platform-client-v2';
 import { attachToGenesysSdk, createBrokerClient, isBrokerClientError, type BrokerToken } from '../src/index.js';
 import type { GtbError } from '@gtb/errors';
-import { startSystem, until } from './system-harness.js';
+import { waitFor } from '../../../test/support/wait.js';
+import { startSystem } from './system-harness.js';
 import { deadUrl } from './contract-server.js';
 
 /** A fresh SDK ApiClient (not the shared singleton) with its gateway on the sandbox. */
@@ -32,7 +33,7 @@ test('the Genesys SDK calls the sandbox with the broker token, and follows a rot
   assert.equal(sys.mints('sales'), 1, 'one Genesys login, done by the broker');
 
   const rotated = await ops.rotate('sales');
-  await until(() => seen.some((tok) => tok.fingerprint === rotated.fingerprint), 'the SDK to get the rotated token');
+  await waitFor('the SDK to get the rotated token', () => seen.some((tok) => tok.fingerprint === rotated.fingerprint), { intervalMs: 20 });
   assert.notEqual(rotated.fingerprint, first.fingerprint);
   assert.ok((await tokensApi.getTokensMe()).OAuthClient, 'the SDK works with the rotated token');
   assert.equal(seen.length, 2);
@@ -45,7 +46,7 @@ test('attach reports errors and keeps retrying; stop ends it', async (t) => {
   const attachment = attachToGenesysSdk(apiClient, broker, 'sales', { onError: (e) => errors.push(e), retryMs: 20, maxRetryMs: 40 });
   t.after(() => attachment.stop());
   await assert.rejects(attachment.ready, (err) => isBrokerClientError(err, 'ERR_BROKER_UNREACHABLE'));
-  await until(() => errors.length >= 3, 'retries');
+  await waitFor('retries', () => errors.length >= 3, { intervalMs: 20 });
   attachment.stop();
   const after = errors.length;
   await new Promise((r) => setTimeout(r, 150));

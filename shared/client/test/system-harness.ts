@@ -93,14 +93,3 @@ export async function startSystem(t: TestContext, options: SystemOptions = {}): 
     mints: (profile) => sandbox.admin.counters().tokensMinted[clientIds[profile] ?? ''] ?? 0,
   };
 }
-
-/** Polls `check` until it is truthy or the deadline passes. */
-export async function until<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<Exclude<T, undefined | null | false | 0 | ''>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as Exclude<T, undefined | null | false | 0 | ''>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

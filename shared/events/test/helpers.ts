@@ -46,15 +46,6 @@ export function captureLogger(): { logger: Logger; lines: Record<string, unknown
   return { logger: createLogger({ name: 'events-test', level: 'debug', destination: stream }), lines, text: () => JSON.stringify(lines) };
 }
 
-/** Polls `condition` until it holds or `timeoutMs` passes (then throws with `what`). */
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 const fp1 = fingerprint('token-one');
 const fp2 = fingerprint('token-two');
 const later = '2030-01-01T00:00:00.000Z';

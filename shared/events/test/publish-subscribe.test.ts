@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createKeys, createRedis } from '@gtb/redis';
+import { waitFor } from '../../../test/support/wait.js';
 import { createEventPublisher, createEventSubscriber, parseEvent, readEvents, EVENT_TYPES, type AnyCloudEvent, type EventType } from '../src/index.js';
-import { SAMPLES, captureLogger, connect, uniqueKeys, waitFor } from './helpers.js';
+import { SAMPLES, captureLogger, connect, uniqueKeys } from './helpers.js';
 
 const SOURCE = '/gtb/broker/test-1';
 
@@ -26,7 +27,7 @@ test('every event type round-trips through a real subscriber', async (t) => {
     const { subject, data } = SAMPLES[type];
     sent.push(await publisher.publish(type, subject, data as never));
   }
-  await waitFor(() => received.length === EVENT_TYPES.length, 'all events');
+  await waitFor('all events', () => received.length === EVENT_TYPES.length, { intervalMs: 10 });
   assert.deepEqual(errors, []);
   for (const [i, type] of EVENT_TYPES.entries()) {
     const got = received[i]!;
@@ -63,7 +64,7 @@ test('the subscriber filters by type and subject, and reports invalid messages',
   await publisher.publish('lease.granted', 'sales', SAMPLES['lease.granted'].data);
   await publisher.publish('token.minted', 'other', { ...SAMPLES['token.minted'].data, profile: 'other' });
   const last = await publisher.publish('token.rotated', 'sales', SAMPLES['token.rotated'].data);
-  await waitFor(() => received.length === 1 && errors.length === 2, 'the filtered event and two errors');
+  await waitFor('the filtered event and two errors', () => received.length === 1 && errors.length === 2, { intervalMs: 10 });
   assert.equal(received[0]!.id, last.id);
   assert.deepEqual(errors.map((e) => e.code), ['ERR_EVENT_INVALID', 'ERR_EVENT_SECRET_IN_DATA']);
 });
@@ -77,12 +78,12 @@ test('a plain redis-cli PSUBSCRIBE sees valid CloudEvents JSON', async (t) => {
   let out = '';
   cli.stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk; });
   // redis-cli prints the subscription confirmation once it is subscribed.
-  await waitFor(() => out.includes(keys.lifecyclePattern()), 'redis-cli to subscribe');
+  await waitFor('redis-cli to subscribe', () => out.includes(keys.lifecyclePattern()), { intervalMs: 10 });
   const types: EventType[] = ['token.rotated', 'stream.connected'];
   for (const type of types) await publisher.publish(type, SAMPLES[type].subject, SAMPLES[type].data as never);
   // With --no-raw each pmessage is: "pmessage", pattern, channel, message, each on its own line.
   const messages = () => out.split('\n').filter((line) => line.includes('{'));
-  await waitFor(() => messages().length === types.length, 'redis-cli to print both events');
+  await waitFor('redis-cli to print both events', () => messages().length === types.length, { intervalMs: 10 });
   for (const [i, line] of messages().entries()) {
     const json = JSON.parse(line.replace(/^\d+\)\s*/, '')) as string; // a quoted Redis string is a JSON string
     const event = parseEvent(json);

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { waitFor } from '../../../test/support/wait.js';
 import { createEventPublisher, createEventSubscriber, readEvents, type AnyCloudEvent, type EventPublisher } from '../src/index.js';
-import { captureLogger, connect, uniqueKeys, waitFor } from './helpers.js';
+import { captureLogger, connect, uniqueKeys } from './helpers.js';
 import type { TestContext } from 'node:test';
 import type { Keys, RedisClient } from '@gtb/redis';
 
@@ -36,7 +37,7 @@ test('an offline subscriber replays what it missed since a stream id, then goes 
   const s = await subscribe(t, keys, seenByThen.at(-1)!.streamId);
   await s.started;
   const live = await rateLimited(publisher, 4);
-  await waitFor(() => s.received.length === 3, 'replayed and live events');
+  await waitFor('replayed and live events', () => s.received.length === 3, { intervalMs: 10 });
   assert.deepEqual(s.received.map((e) => e.id), [...missed, live].map((e) => e.id));
   assert.deepEqual(s.errors, []);
 });
@@ -56,7 +57,7 @@ test('an offline subscriber replays what it missed since a time', async (t) => {
   const missed = [await rateLimited(publisher, 2), await rateLimited(publisher, 3)];
   const s = await subscribe(t, keys, since);
   await s.started;
-  await waitFor(() => s.received.length === 2, 'events since the time');
+  await waitFor('events since the time', () => s.received.length === 2, { intervalMs: 10 });
   assert.deepEqual(s.received.map((e) => e.id), missed.map((e) => e.id));
   const window = await readEvents({ redis, keys, since: new Date(firstMs), until: new Date(firstMs) });
   assert.deepEqual(window.map((w) => w.event.id), [first!.event.id]);
@@ -78,7 +79,7 @@ test('no loss and no double at the replay → live switch while events keep comi
   // Subscribers start at different moments of the burst, all replaying from the beginning.
   const subs = [];
   for (let k = 0; k < 4; k++) {
-    await waitFor(() => published >= before + k * 120, 'the burst to go on');
+    await waitFor('the burst to go on', () => published >= before + k * 120, { intervalMs: 10 });
     subs.push(await subscribe(t, keys, '0'));
   }
   await burst;
@@ -88,7 +89,7 @@ test('no loss and no double at the replay → live switch while events keep comi
   assert.equal(stored.length, before + during + 1);
   assert.equal(stored.at(-1), after.id);
   for (const [k, s] of subs.entries()) {
-    await waitFor(() => s.received.length >= stored.length, `subscriber ${k} to catch up`, 15_000);
+    await waitFor(`subscriber ${k} to catch up`, () => s.received.length >= stored.length, { timeoutMs: 15_000, intervalMs: 10 });
     const ids = s.received.map((e) => e.id);
     assert.equal(new Set(ids).size, ids.length, `subscriber ${k} got doubles`);
     assert.deepEqual(ids, stored, `subscriber ${k} lost or reordered events`);
@@ -122,13 +123,13 @@ test('a subscriber whose connection is killed catches up on reconnect without do
   const clientId = await s.sub.client('ID');
   await s.subscriber.start();
   const first = await rateLimited(publisher, 1);
-  await waitFor(() => s.received.length === 1, 'the first live event');
+  await waitFor('the first live event', () => s.received.length === 1, { intervalMs: 10 });
   await redis.client('KILL', 'ID', String(clientId));
   // ioredis waits its retry delay before reconnecting: these land while the subscriber is away.
   const missed = [await rateLimited(publisher, 2), await rateLimited(publisher, 3)];
-  await waitFor(() => s.received.length >= 3, 'the missed events after reconnect');
+  await waitFor('the missed events after reconnect', () => s.received.length >= 3, { intervalMs: 10 });
   const last = await rateLimited(publisher, 4);
-  await waitFor(() => s.received.length >= 4, 'live events after reconnect');
+  await waitFor('live events after reconnect', () => s.received.length >= 4, { intervalMs: 10 });
   assert.deepEqual(s.received.map((e) => e.id), [first, ...missed, last].map((e) => e.id));
   assert.deepEqual(s.errors, []);
 });

@@ -5,7 +5,6 @@
  * `createStreamer` with the test's own timings.
  */
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '@gtb/sandbox';
 import { createRedis, waitReady, type RedisClient } from '@gtb/redis';
 import type { Logger } from '@gtb/logger';
@@ -180,17 +179,6 @@ export async function startStreamSystem(options: StreamSystemOptions = {}): Prom
     },
   };
   return system;
-}
-
-/** Polls `condition` until it is truthy or `timeoutMs` passes (then throws with `what`). */
-export async function waitFor<T>(what: string, condition: () => T | Promise<T>, timeoutMs = 15_000, intervalMs = 25): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await condition();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(intervalMs);
-  }
 }
 
 /** Sequence numbers missing from 1..n, and those present more than once. */

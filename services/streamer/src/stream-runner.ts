@@ -1,30 +1,15 @@
-import type { EventPublisher } from '@gtb/events';
-import type { GenesysApi } from '@gtb/genesys';
-import type { Logger } from '@gtb/logger';
 import type { Keys, RedisClient } from '@gtb/redis';
 import { backoffDelay, sleep } from './backoff.js';
-import type { BrokerClient } from './broker-client.js';
-import type { StreamConfig, StreamerConfig } from './config.js';
+import type { StreamerConfig } from './config.js';
 import { createEventSink, type EventSink } from './event-sink.js';
-import type { GapReporter } from './gap-reporter.js';
-import type { StreamerMetrics } from './metrics.js';
 import { startOwnerElection, type OwnerElection } from './owner-election.js';
-import { createStreamWorker, type StreamWorker, type WorkerStatus } from './stream-worker.js';
+import { createStreamWorker, type StreamWorker, type StreamWorkerDeps, type WorkerStatus } from './stream-worker.js';
 
-export interface StreamRunnerDeps {
+/** What a stream needs: its worker's parts, plus the configuration and Redis for the HA mode and the output. */
+export interface StreamRunnerDeps extends Pick<StreamWorkerDeps, 'stream' | 'broker' | 'api' | 'events' | 'gaps' | 'metrics' | 'logger' | 'now' | 'random' | 'instanceId'> {
   config: StreamerConfig;
-  stream: StreamConfig;
   redis: RedisClient;
   keys: Keys;
-  broker: BrokerClient;
-  api: (apiBaseUrl: string) => GenesysApi;
-  events: EventPublisher;
-  gaps: GapReporter;
-  metrics: StreamerMetrics;
-  logger: Logger;
-  now: () => number;
-  random: () => number;
-  instanceId: string;
 }
 
 /** One stream under the configured HA mode. */

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { childHandle, collectLines } from './child-handle.js';
 import { waitUntilReady } from './system.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -57,25 +58,15 @@ export async function spawnBroker(options: SpawnBrokerOptions): Promise<BrokerPr
   const lines: string[] = [];
   let resolveUrl: (url: string) => void = () => {};
   const urlSeen = new Promise<string>((r) => { resolveUrl = r; });
-  const collect = (stream: NodeJS.ReadableStream) => {
-    let rest = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      const parts = (rest + chunk).split('\n');
-      rest = parts.pop() ?? '';
-      for (const line of parts) {
-        lines.push(line);
-        if (lines.length > MAX_LINES) lines.shift();
-        if (line.includes('"broker listening"')) {
-          try {
-            resolveUrl(String((JSON.parse(line) as { url: string }).url));
-          } catch { /* not JSON: keep waiting */ }
-        }
-      }
-    });
+  const onLine = (line: string) => {
+    if (line.includes('"broker listening"')) {
+      try {
+        resolveUrl(String((JSON.parse(line) as { url: string }).url));
+      } catch { /* not JSON: keep waiting */ }
+    }
   };
-  collect(child.stdout!);
-  collect(child.stderr!);
+  collectLines(child.stdout!, lines, onLine, MAX_LINES);
+  collectLines(child.stderr!, lines, onLine, MAX_LINES);
   const exited = new Promise<number | string>((r) => child.once('exit', (code, signal) => { live.delete(child); r(code ?? signal ?? 'unknown'); }));
   void exited.finally(() => rm(dir, { recursive: true, force: true }).catch(() => undefined));
 
@@ -90,17 +81,7 @@ export async function spawnBroker(options: SpawnBrokerOptions): Promise<BrokerPr
     if (options.waitReady !== false) await waitUntilReady(url, timeoutMs);
     const proc: BrokerProcess = {
       url, pid: child.pid!, child, lines, exited,
-      async kill() {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-        await exited;
-      },
-      async stop(graceMs = 5_000) {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
-        await exited;
-        clearTimeout(t);
-      },
+      ...childHandle(child, exited),
     };
     return proc;
   } catch (err) {

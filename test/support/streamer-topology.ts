@@ -8,23 +8,17 @@ import type { AnyCloudEvent } from '@gtb/events';
 import { startIdp, type TestIdp } from '../fixtures/idp/index.js';
 import { brokerConfigSchema } from '../../services/broker/src/config.js';
 import { startBroker, type RunningBroker } from '../../services/broker/src/compose.js';
-import { createStreamer, streamerConfigSchema, type Gap, type Streamer } from '../../services/streamer/src/index.js';
+import { streamerConfigSchema } from '../../services/streamer/src/index.js';
 import { brokerConfigFor, CLIENTS, memoryLogger, waitUntilReady } from './system.js';
 import type { ClusterTopology, SentinelTopology } from './redis-topology.js';
+import {
+  buildStreamer, readLifecycle, readOutput, streamerConfigFor, streamerTiming, STREAMING_SANDBOX, type BuiltStreamer, type OutputEntry, type StreamSpec,
+} from './streamer-harness.js';
 
-/** One configured notification stream. */
-export interface StreamSpec { name: string; profile: string; topics: string[] }
+export { decodeOutput, type OutputEntry, type StreamSpec } from './streamer-harness.js';
 
-/** One output entry, decoded. */
-export interface OutputEntry { streamId: string; id: string; topic: string; sequence: number; instance: string; receivedAt: number }
-
-export interface StackStreamer {
-  streamer: Streamer;
-  /** Every gap the streamer reported (also logged and published as `stream.gap`). */
-  gaps: { gap: Gap; cause: string }[];
-  lines: string[];
-  stop(): Promise<void>;
-}
+/** A started in-process streamer; `close()` stops it if the test does not. */
+export type StackStreamer = Omit<BuiltStreamer, 'logger'>;
 
 export interface StreamingStack {
   prefix: string;
@@ -44,29 +38,7 @@ export interface StreamingStack {
 }
 
 /** Timings of test streamers: the sandbox heartbeats every 500 ms. */
-export const STACK_TIMING = {
-  heartbeatTimeoutMs: 1_500,
-  pongTimeoutMs: 1_000,
-  channelExpiryMarginMs: 1_500,
-  tokenExpiryMarginMs: 2_000,
-  overlapMs: 150,
-  connectTimeoutMs: 10_000,
-  backoffBaseMs: 50,
-  backoffMaxMs: 1_000,
-  leaseTtlSeconds: 10,
-};
-
-/** Decodes XRANGE field lists into entries. */
-export function decodeOutput(entries: [string, string[]][]): OutputEntry[] {
-  return entries.map(([streamId, fields]) => {
-    const m = new Map<string, string>();
-    for (let i = 0; i + 1 < fields.length; i += 2) m.set(fields[i]!, fields[i + 1]!);
-    return {
-      streamId, id: m.get('id') ?? '', topic: m.get('topic') ?? '', sequence: Number(m.get('sequence')),
-      instance: m.get('instance') ?? '', receivedAt: Date.parse(m.get('received_at') ?? ''),
-    };
-  });
-}
+export const STACK_TIMING = streamerTiming({ heartbeatTimeoutMs: 1_500, pongTimeoutMs: 1_000, connectTimeoutMs: 10_000 });
 
 /** Starts sandbox + IdP + `brokers` broker replicas on `redis`, with one sandbox client per profile. */
 export async function startStreamingStack(options: { redis: RedisConfig | SentinelTopology['config'] | ClusterTopology['config']; profiles: string[]; streams: StreamSpec[]; brokers?: number }): Promise<StreamingStack> {
@@ -76,10 +48,7 @@ export async function startStreamingStack(options: { redis: RedisConfig | Sentin
     const redisConfig = redisConfigSchema.parse(options.redis);
     const prefix = `test:${randomUUID()}`;
     const { logger } = memoryLogger('silent');
-    const sandbox = await startSandbox({
-      port: 0, adminKey: 'test-admin-key', heartbeatIntervalMs: 500, socketClosingNoticeMs: 1_000, sweepIntervalMs: 100,
-      apiRateLimitPerMinute: 1_000_000, tokenRateLimitPerMinute: 1_000_000,
-    });
+    const sandbox = await startSandbox(STREAMING_SANDBOX);
     cleanups.push(() => sandbox.close());
     const idp = await startIdp({ clients: Object.values(CLIENTS) });
     cleanups.push(() => idp.close());
@@ -106,55 +75,19 @@ export async function startStreamingStack(options: { redis: RedisConfig | Sentin
       mints: (profile) => sandbox.admin.counters().tokensMinted[clients.find((c) => c.name === profile)?.clientId ?? ''] ?? 0,
       async startStreamer(overrides = {}) {
         const config = streamerConfigSchema.parse({
-          instanceId: `streamer-${randomUUID().slice(0, 8)}`,
-          logLevel: 'info',
-          redis: redisConfig,
-          keyPrefix: prefix,
-          brokerUrl: brokers[0]!.url,
-          identity: { issuer: idp.issuer, clientId: CLIENTS.streamer.client_id, clientSecret: CLIENTS.streamer.client_secret, allowInsecure: true },
-          ha: 'active-active',
-          ownerLockTtlMs: 3_000,
-          http: { host: '127.0.0.1', port: 0 },
-          timing: STACK_TIMING,
-          output: { dedupeWindowMs: 300_000, maxBufferedEvents: 100_000, batchSize: 500, writeTimeoutMs: 2_000 },
-          streams: options.streams.map((s) => ({ ...s })),
+          ...streamerConfigFor({
+            instanceId: `streamer-${randomUUID().slice(0, 8)}`, redis: redisConfig, keyPrefix: prefix, brokerUrl: brokers[0]!.url,
+            issuer: idp.issuer, ownerLockTtlMs: 3_000, timing: STACK_TIMING, dedupeWindowMs: 300_000, streams: options.streams.map((s) => ({ ...s })),
+          }),
           ...overrides,
         });
-        const mem = memoryLogger((process.env.STREAMER_TEST_LOG as 'debug' | undefined) ?? 'info');
-        const r = createRedis(config.redis, { failFast: true });
-        const sub = createRedis(config.redis);
-        for (const c of [r, sub]) c.on('error', () => undefined);
-        await waitReady(r, 20_000);
-        let idpToken: string | undefined;
-        const gaps: { gap: Gap; cause: string }[] = [];
-        const streamer = createStreamer({
-          config, redis: r, subscriber: sub, logger: mem.logger,
-          idpToken: async (force) => {
-            if (force || !idpToken) idpToken = await idp.clientCredentialsToken(CLIENTS.streamer.client_id);
-            return idpToken;
-          },
-          onGap: (gap, cause) => gaps.push({ gap, cause }),
-        });
-        let stopped = false;
-        const stop = async () => {
-          if (stopped) return;
-          stopped = true;
-          await streamer.stop();
-          r.disconnect();
-          sub.disconnect();
-        };
+        const { streamer, gaps, lines, stop } = await buildStreamer(config, idp, 20_000);
         cleanups.push(stop);
         await streamer.start();
-        return { streamer, gaps, lines: mem.lines, stop };
+        return { streamer, gaps, lines, stop };
       },
-      async output(stream) {
-        return decodeOutput(await redis.xrange(`${prefix}:events:{${stream}}`, '-', '+'));
-      },
-      async lifecycle(types) {
-        const entries = await redis.xrange(`${prefix}:lifecycle`, '-', '+');
-        const events = entries.map(([, f]) => JSON.parse(f[1]!) as AnyCloudEvent);
-        return types ? events.filter((e) => types.includes(e.type)) : events;
-      },
+      output: (stream) => readOutput(redis, prefix, stream),
+      lifecycle: (types) => readLifecycle(redis, prefix, types),
       close,
     };
     return stack;

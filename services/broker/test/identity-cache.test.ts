@@ -7,6 +7,7 @@ import { createLogger } from '@gtb/logger';
 import { startIdp } from '../../../test/fixtures/idp/index.js';
 import { epoch, signToken } from '../../../test/fixtures/idp/forge.js';
 import { createIdentityVerifier } from '../src/identity/index.js';
+import { codeOf } from './identity-helpers.js';
 
 const logger = createLogger({ name: 'test', level: 'silent' });
 const SECRET = 'app-secret-0123456789-0123456789-0123456789';
@@ -15,15 +16,6 @@ const clients = [
   { client_id: 'app1', client_secret: SECRET, scope: 'tokens:read', extraClaims: { groups: ['sales'], roles: ['agent'] } },
   { client_id: 'broker', client_secret: BROKER_SECRET },
 ];
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-}
 
 test('identity cache: the same token is verified once, then served from cache until exp', async (t) => {
   const idp = await startIdp({ clients, accessTokenTtl: 120 });

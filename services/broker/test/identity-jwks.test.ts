@@ -10,18 +10,10 @@ import { startIdp } from '../../../test/fixtures/idp/index.js';
 import { epoch, signToken } from '../../../test/fixtures/idp/forge.js';
 import { waitFor } from '../../../test/support/wait.js';
 import { createIdentityVerifier } from '../src/identity/index.js';
+import { codeOf } from './identity-helpers.js';
 
 const logger = createLogger({ name: 'test', level: 'silent' });
 const clients = [{ client_id: 'app1', client_secret: 'app-secret-0123456789-0123456789-0123456789' }];
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-}
 
 test('identity jwks: a storm of 50 unknown kids causes at most a couple of JWKS fetches', async (t) => {
   const idp = await startIdp({ clients });

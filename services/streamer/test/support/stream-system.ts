@@ -7,13 +7,15 @@
 import { randomUUID } from 'node:crypto';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '@gtb/sandbox';
 import { createRedis, waitReady, type RedisClient } from '@gtb/redis';
-import type { Logger } from '@gtb/logger';
 import type { AnyCloudEvent } from '@gtb/events';
 import { startIdp, type TestIdp } from '../../../../test/fixtures/idp/index.js';
 import { brokerConfigFor, CLIENTS, memoryLogger, REDIS_URL, waitUntilReady } from '../../../../test/support/system.js';
+import {
+  buildStreamer, readLifecycle, readOutput, streamerConfigFor, streamerTiming, STREAMING_SANDBOX, type BuiltStreamer, type OutputEntry,
+} from '../../../../test/support/streamer-harness.js';
 import { brokerConfigSchema } from '../../../broker/src/config.js';
 import { startBroker, type RunningBroker } from '../../../broker/src/compose.js';
-import { createStreamer, streamerConfigSchema, type Gap, type Streamer } from '../../src/index.js';
+import { streamerConfigSchema } from '../../src/index.js';
 
 export const TOPIC = 'v2.routing.queues.q1.conversations';
 export const STREAM = 'queues';
@@ -28,13 +30,8 @@ export interface StreamSystemOptions {
   minTtlSeconds?: number;
 }
 
-export interface TestStreamer {
-  streamer: Streamer;
-  gaps: { gap: Gap; cause: string }[];
-  logger: Logger;
-  lines: string[];
-  stop(): Promise<void>;
-}
+/** A started in-process streamer; `stop()` also drops it from what `close()` stops. */
+export type TestStreamer = BuiltStreamer;
 
 export interface StreamSystem {
   prefix: string;
@@ -52,33 +49,20 @@ export interface StreamSystem {
   /** `DELETE /v1/profiles/sales/token` as the admin (with live leases: rotate, grace, revoke the old). */
   revokeViaBroker(): Promise<void>;
   /** Every entry of the output stream (prefix-aware). */
-  output(stream?: string, redis?: RedisClient): Promise<{ id: string; sequence: number; instance: string; receivedAt: number }[]>;
+  output(stream?: string, redis?: RedisClient): Promise<OutputEntry[]>;
   /** Lifecycle events of the given types written so far. */
   lifecycle(types?: string[]): Promise<AnyCloudEvent[]>;
   close(): Promise<void>;
 }
 
 /** Default timings of test streamers: the sandbox heartbeats every 500 ms. */
-export const TEST_TIMING = {
-  heartbeatTimeoutMs: 650,
-  pongTimeoutMs: 250,
-  channelExpiryMarginMs: 1_500,
-  tokenExpiryMarginMs: 2_000,
-  overlapMs: 150,
-  connectTimeoutMs: 5_000,
-  backoffBaseMs: 50,
-  backoffMaxMs: 1_000,
-  leaseTtlSeconds: 10,
-};
+export const TEST_TIMING = streamerTiming({ heartbeatTimeoutMs: 650, pongTimeoutMs: 250, connectTimeoutMs: 5_000 });
 
 /** Starts sandbox + IdP + broker on a unique prefix. */
 export async function startStreamSystem(options: StreamSystemOptions = {}): Promise<StreamSystem> {
   const prefix = `test-${randomUUID().slice(0, 8)}`;
   const { logger } = memoryLogger('silent');
-  const sandbox = await startSandbox({
-    port: 0, adminKey: 'test-admin-key', heartbeatIntervalMs: 500, socketClosingNoticeMs: 1_000, sweepIntervalMs: 100,
-    minTokenLifetimeSeconds: 1, apiRateLimitPerMinute: 1_000_000, tokenRateLimitPerMinute: 1_000_000, ...options.sandbox,
-  });
+  const sandbox = await startSandbox({ ...STREAMING_SANDBOX, minTokenLifetimeSeconds: 1, ...options.sandbox });
   const idp = await startIdp({ clients: Object.values(CLIENTS) });
   const client = sandbox.admin.createClient({
     tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3600, name: 'sales', ...(options.allowedTopics ? { allowedTopics: options.allowedTopics } : {}),
@@ -105,49 +89,22 @@ export async function startStreamSystem(options: StreamSystemOptions = {}): Prom
     prefix, sandbox, idp, broker, redis, clientId: client.clientId,
     streamerConfig(overrides = {}) {
       return {
-        instanceId: `s-${randomUUID().slice(0, 8)}`,
-        logLevel: 'info',
-        redis: { mode: 'standalone', url: REDIS_URL },
-        keyPrefix: prefix,
-        brokerUrl: broker.url,
-        identity: { issuer: idp.issuer, clientId: CLIENTS.streamer.client_id, clientSecret: CLIENTS.streamer.client_secret, allowInsecure: true },
-        ha: 'active-active',
-        ownerLockTtlMs: 1_500,
-        http: { host: '127.0.0.1', port: 0 },
-        timing: TEST_TIMING,
-        output: { dedupeWindowMs: 120_000, maxBufferedEvents: 100_000, batchSize: 500, writeTimeoutMs: 2_000 },
-        streams: [{ name: STREAM, profile: 'sales', topics: [TOPIC] }],
+        ...streamerConfigFor({
+          instanceId: `s-${randomUUID().slice(0, 8)}`, redis: { mode: 'standalone', url: REDIS_URL }, keyPrefix: prefix, brokerUrl: broker.url,
+          issuer: idp.issuer, ownerLockTtlMs: 1_500, timing: TEST_TIMING, dedupeWindowMs: 120_000, streams: [{ name: STREAM, profile: 'sales', topics: [TOPIC] }],
+        }),
         ...overrides,
       };
     },
     async startStreamer(overrides = {}, redisUrl = REDIS_URL) {
       const config = streamerConfigSchema.parse(system.streamerConfig({ redis: { mode: 'standalone', url: redisUrl }, ...overrides }));
-      const mem = memoryLogger((process.env.STREAMER_TEST_LOG as 'debug' | undefined) ?? 'info');
-      const r = createRedis(config.redis, { failFast: true });
-      const sub = createRedis(config.redis);
-      for (const c of [r, sub]) c.on('error', () => undefined);
-      await waitReady(r);
-      let idpToken: string | undefined;
-      const gaps: { gap: Gap; cause: string }[] = [];
-      const streamer = createStreamer({
-        config, redis: r, subscriber: sub, logger: mem.logger,
-        idpToken: async (force) => {
-          if (force || !idpToken) idpToken = await idp.clientCredentialsToken(CLIENTS.streamer.client_id);
-          return idpToken;
-        },
-        onGap: (gap, cause) => gaps.push({ gap, cause }),
-      });
-      await streamer.start();
-      let stopped = false;
+      const built = await buildStreamer(config, idp);
+      await built.streamer.start();
       const t: TestStreamer = {
-        streamer, gaps, logger: mem.logger, lines: mem.lines,
+        ...built,
         async stop() {
-          if (stopped) return;
-          stopped = true;
           streamers.delete(t);
-          await streamer.stop();
-          r.disconnect();
-          sub.disconnect();
+          await built.stop();
         },
       };
       streamers.add(t);
@@ -155,19 +112,8 @@ export async function startStreamSystem(options: StreamSystemOptions = {}): Prom
     },
     rotate: () => admin('POST', '/v1/profiles/sales/rotate'),
     revokeViaBroker: () => admin('DELETE', '/v1/profiles/sales/token'),
-    async output(stream = STREAM, client = redis) {
-      const entries = await client.xrange(`${prefix}:events:{${stream}}`, '-', '+');
-      return entries.map(([, fields]) => {
-        const m = new Map<string, string>();
-        for (let i = 0; i + 1 < fields.length; i += 2) m.set(fields[i]!, fields[i + 1]!);
-        return { id: m.get('id')!, sequence: Number(m.get('sequence')), instance: m.get('instance')!, receivedAt: Date.parse(m.get('received_at')!) };
-      });
-    },
-    async lifecycle(types) {
-      const entries = await redis.xrange(`${prefix}:lifecycle`, '-', '+');
-      const events = entries.map(([, f]) => JSON.parse(f[1]!) as AnyCloudEvent);
-      return types ? events.filter((e) => types.includes(e.type)) : events;
-    },
+    output: (stream = STREAM, client = redis) => readOutput(client, prefix, stream),
+    lifecycle: (types) => readLifecycle(redis, prefix, types),
     async close() {
       for (const s of [...streamers]) await s.stop().catch(() => undefined);
       for (const c of extraRedis) c.disconnect();

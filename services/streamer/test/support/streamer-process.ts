@@ -3,6 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { childHandle, collectLines } from '../../../../test/support/child-handle.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 const MAIN = join(ROOT, 'services', 'streamer', 'src', 'main.ts');
@@ -34,20 +35,12 @@ export async function spawnStreamer(config: Record<string, unknown>, timeoutMs =
     const timer = setTimeout(() => reject(new Error(`streamer did not listen in ${timeoutMs} ms:\n${lines.slice(-20).join('\n')}`)), timeoutMs);
     void exited.then((code) => { clearTimeout(timer); reject(new Error(`streamer exited (${code}):\n${lines.slice(-20).join('\n')}`)); });
     for (const stream of [child.stdout!, child.stderr!]) {
-      let rest = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => {
-        const parts = (rest + chunk).split('\n');
-        rest = parts.pop() ?? '';
-        for (const line of parts) {
-          lines.push(line);
-          if (lines.length > 2_000) lines.shift();
-          const m = /"streamer listening".*|"port":(\d+).*"streamer listening"/.exec(line);
-          if (m && line.includes('"streamer listening"')) {
-            const port = /"port":(\d+)/.exec(line)?.[1];
-            clearTimeout(timer);
-            resolveUrl(`http://127.0.0.1:${port}`);
-          }
+      collectLines(stream, lines, (line) => {
+        const m = /"streamer listening".*|"port":(\d+).*"streamer listening"/.exec(line);
+        if (m && line.includes('"streamer listening"')) {
+          const port = /"port":(\d+)/.exec(line)?.[1];
+          clearTimeout(timer);
+          resolveUrl(`http://127.0.0.1:${port}`);
         }
       });
     }
@@ -62,16 +55,6 @@ export async function spawnStreamer(config: Record<string, unknown>, timeoutMs =
       const res = await fetch(`${url}/readyz`);
       return { status: res.status, body: await res.json() as never };
     },
-    async kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    },
-    async stop(graceMs = 5_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(t);
-    },
+    ...childHandle(child, exited),
   };
 }

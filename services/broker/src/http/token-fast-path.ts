@@ -5,12 +5,11 @@ import { bearerToken } from '../identity/index.js';
 import type { ClientRateLimitInfo } from 'express-rate-limit';
 import type { Decision, Identity, IdentityPort, PolicyPort, TokenPort } from '../ports.js';
 import { tokenBody } from '../routes/token-response.js';
+import { TOKEN_ROUTE } from '../routes/tokens.js';
 import { callerKey, COUNTED, rateLimitHeaderValues } from './caller-rate-limit.js';
 import type { HttpRecorder } from './http-metrics.js';
 import { logRequest, requestIdOf } from './request-context.js';
 import type { LocalHitStore } from './shared-rate-limit-store.js';
-
-export const TOKEN_ROUTE = '/v1/tokens/:profile';
 
 export interface TokenFastPathOptions {
   identity: Pick<IdentityPort, 'cached'>;

@@ -41,6 +41,8 @@ export function createPolicy(config: PolicyConfigInput, deps: PolicyDeps): Polic
   const { logger } = deps;
 
   const audit = (action: 'profile' | 'admin', who: PolicySubject, profile: string | undefined, decision: PolicyDecision) => {
+    // Checked first so that a replica logging at `warn` builds no audit object on every token request.
+    if (!logger.isLevelEnabled('info')) return decision;
     logger.info(
       {
         audit: true,

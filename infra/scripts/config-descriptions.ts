@@ -1,7 +1,7 @@
 /**
  * What each setting means, for the generated configuration reference. The schemas carry a few
  * descriptions of their own (`.describe()`), which win; this table covers the rest, in the words of
- * the schema files' comments and DESIGN.md. Keys are setting paths as the reference prints them.
+ * the schema files' comments and docs/architecture.md. Keys are setting paths as the reference prints them.
  */
 export const BROKER_DESCRIPTIONS: Record<string, string> = {
   instanceId: 'Names this replica in logs, lock owners and event sources; defaults to host name and pid.',

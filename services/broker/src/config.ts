@@ -22,7 +22,7 @@ export const brokerConfigSchema = z.strictObject({
   }).default({ host: '0.0.0.0', port: 8080, trustProxy: false, shutdownTimeoutMs: 15_000, fastPath: true }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   redis: redisConfigSchema,
-  /** Prefix of every Redis key; `gtb` in production (DESIGN.md § Keys). */
+  /** Prefix of every Redis key; `gtb` in production (docs/architecture.md § Redis keys). */
   keyPrefix: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/).default('gtb'),
   idps: idpListSchema,
   policy: policyConfigSchema,

@@ -1,6 +1,6 @@
 /**
  * The shapes the HTTP layer needs from the rest of the broker. The app depends on these, not on the
- * implementations, so tests can build it with their own parts (CONVENTIONS.md: inject the seams).
+ * implementations, so tests can build it with their own parts (their own clock, Redis or IdP).
  */
 
 import type { Identity } from './identity/index.js';

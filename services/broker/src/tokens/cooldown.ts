@@ -11,7 +11,7 @@ export interface CooldownOptions {
 export const DEFAULT_COOLDOWN: CooldownOptions = { baseMs: 2_000, maxMs: 60_000 };
 
 /**
- * The cluster-wide upstream cooldown of a profile (`keys.cooldown(p)`, DESIGN.md step 5): while the
+ * The cluster-wide upstream cooldown of a profile (`keys.cooldown(p)`, docs/architecture.md § Cooldown): while the
  * key lives, no replica calls the login host for that profile. Its PTTL is the remaining wait.
  */
 export function createCooldown(deps: { redis: RedisClient; keys: Keys; redisTimeoutMs: number; options: CooldownOptions }) {

@@ -50,8 +50,8 @@ export interface MintDeps {
 export type MintMode = 'miss' | 'refresh' | 'rotate';
 
 /**
- * DESIGN.md step 4 across replicas: one holder of `keys.lock(p)` mints; everyone else waits for the
- * ready message (with a bounded poll) and reads L2. Resolves null only in `refresh` mode, when there
+ * One mint per profile across replicas (docs/architecture.md § Token path): one holder of
+ * `keys.lock(p)` mints; everyone else waits for the ready message (with a bounded poll) and reads L2. Resolves null only in `refresh` mode, when there
  * was nothing for this replica to do.
  */
 export async function obtainToken(deps: MintDeps, p: ResolvedProfile, mode: MintMode, baseline: number): Promise<CachedToken | null> {

@@ -10,13 +10,13 @@ export const refreshPolicySchema = z.strictObject({
   at: z.number().min(0.1).max(0.95).default(0.8),
   /** ± fraction of the lifetime, so that profiles minted together do not refresh together. */
   jitter: z.number().min(0).max(0.2).default(0.05),
-  /** A token with less than this left is never handed out (DESIGN.md step 6). */
+  /** A token with less than this left is never handed out: a caller must have time to use it. */
   minTtlSeconds: z.number().int().min(0).max(86_400).default(300),
 });
 
 /**
- * One Genesys OAuth client in one region (DESIGN.md § Profiles). `clientSecret` arrives resolved:
- * loadConfig turns `clientSecretFile` / `clientSecretEnv` into it.
+ * One Genesys OAuth client in one region. `clientSecret` arrives resolved: loadConfig turns
+ * `clientSecretFile` / `clientSecretEnv` into it.
  */
 export const profileConfigSchema = z
   .strictObject({

@@ -26,7 +26,7 @@ export function computeRefreshAt(input: RefreshPointInput): number {
   return Math.floor(Math.min(planned, latest));
 }
 
-/** True when the token has at least `minTtlMs` left at `nowMs` (DESIGN.md step 6). */
+/** True when the token has at least `minTtlMs` left at `nowMs`: only such a token is handed out. */
 export function isUsable(token: Pick<CachedToken, 'expiresAt'>, nowMs: number, minTtlMs: number): boolean {
   return token.expiresAt - nowMs >= minTtlMs;
 }

@@ -49,7 +49,7 @@ export interface TokenServiceOptions {
   cooldown?: Partial<CooldownOptions>;
 }
 
-/** The broker's token cache (DESIGN.md § Profiles and the token cache). */
+/** The broker's token cache: L1, L2, one mint per cluster (docs/architecture.md § Token path). */
 export interface TokenService {
   /** A token with at least minTtl left, from L1, L2 or one cluster-wide mint. */
   getToken(profile: string): Promise<CachedToken>;

@@ -33,7 +33,7 @@ export type ProfileState = {
   redisAvailable: boolean;
 };
 
-/** Lifecycle events the token service reports (DESIGN.md § Lifecycle events). */
+/** Lifecycle events the token service reports (docs/architecture.md § Lifecycle events). */
 export type TokenEventType = 'token.minted' | 'token.rotated' | 'token.mint_failed' | 'token.rate_limited' | 'token.revoked';
 
 /** Event data: fingerprints only, never a token. `expiresAt` is an ISO-8601 time. */

@@ -75,8 +75,8 @@ export function createStreamer(deps: StreamerDeps): Streamer {
       if (started) return;
       started = true;
       const profiles = [...new Set(config.streams.map((s) => s.profile))];
-      // Rotation is announced before the old token is revoked (DESIGN.md § Leases): roll over on the
-      // announcement, not only at the next renewal.
+      // While leases are live the broker announces a rotation (token.rotated) and revokes the old token
+      // only after a grace period: roll over on the announcement, not only at the next renewal.
       subscription = createEventSubscriber({
         redis: deps.subscriber, keys, types: ['token.rotated'], subjects: profiles, logger, now,
         onEvent: (event) => {

@@ -18,7 +18,7 @@ export interface SubscribeResult {
 
 const CHANNEL_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
-/** `POST /api/v2/notifications/channels` (no body; reference §4). */
+/** `POST /api/v2/notifications/channels` (no body; docs/genesys-behaviour.md § Notification channels). */
 export async function createChannel(api: GenesysApi, token: string, now: number): Promise<Channel> {
   const res = await api.request(token, 'POST', '/api/v2/notifications/channels');
   if (res.status !== 200 && res.status !== 201) throw mapApiError(res, now, 'POST /api/v2/notifications/channels');

@@ -49,7 +49,8 @@ export interface ChannelSocket {
 const PING = JSON.stringify({ message: 'ping' });
 
 /**
- * Dials a channel's connectUri (no token: the URI is the capability, reference §4) and watches it:
+ * Dials a channel's connectUri (no token on the upgrade: the URI itself is the capability, see
+ * docs/genesys-behaviour.md § WebSocket) and watches it:
  * any frame proves life; after `heartbeatTimeoutMs` of silence it pings, and after `pongTimeoutMs`
  * more it terminates. A stalled (half-open) socket is thus replaced within
  * heartbeatTimeout + pongTimeout of its last frame.

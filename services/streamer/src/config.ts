@@ -18,8 +18,8 @@ export const streamSchema = z.object({
  */
 export const timingSchema = z.object({
   /**
-   * No frame for this long: ping. One 30 s heartbeat plus a margin rather than DESIGN.md's
-   * 2 × 30 s, so that with `pongTimeoutMs` a stall is replaced within two heartbeat intervals.
+   * No frame for this long: ping. One 30 s heartbeat plus a margin rather than two heartbeats
+   * (2 × 30 s), so that with `pongTimeoutMs` a stall is replaced within two heartbeat intervals.
    */
   heartbeatTimeoutMs: ms(35_000),
   /** No answer to that ping for this long: the socket is half-open, terminate it. */
@@ -53,7 +53,7 @@ export const outputSchema = z.object({
   writeTimeoutMs: ms(5_000),
 });
 
-/** The streamer's configuration (DESIGN.md § Streamer). */
+/** The streamer's configuration (what it does with it: docs/architecture.md § Event path). */
 export const streamerConfigSchema = z.object({
   instanceId: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -13,9 +13,10 @@ export type Frame =
 const ID_SAFE = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /**
- * Classifies one text frame. An event's dedupe id is `topicName + metadata.CorrelationId`
- * (DESIGN.md § Streamer 5); without a usable CorrelationId it is the topic plus a SHA-256 of the
- * raw frame, so that byte-identical doubles still collapse.
+ * Classifies one text frame. An event's dedupe id is `topicName + metadata.CorrelationId`, so the
+ * same event on two sockets (a rollover's overlap, two active-active replicas) has one id; without
+ * a usable CorrelationId it is the topic plus a SHA-256 of the raw frame, so that byte-identical
+ * doubles still collapse.
  */
 export function parseFrame(text: string): Frame {
   let value: unknown;

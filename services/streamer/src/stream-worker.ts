@@ -53,7 +53,7 @@ export interface StreamWorker {
 const TOKEN_TRIGGERS = new Set(['token_rotated', 'token_revoked']);
 const MIN_TIMER_MS = 250;
 
-/** Builds the worker of one stream (DESIGN.md § Streamer 1–6). */
+/** Builds the worker of one stream: lease, channel, socket, rollover, gaps (docs/architecture.md § Event path). */
 export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
   const { stream, timing, sink, events, gaps, metrics, now } = deps;
   const log = deps.logger.child({ component: 'stream-worker', stream: stream.name });

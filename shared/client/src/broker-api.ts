@@ -38,7 +38,7 @@ export interface BrokerApi {
 }
 
 const LEASE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-/** The broker's profile name rule (DESIGN.md § Keys); checked here so a bad name never becomes a path. */
+/** The broker's profile name rule (@gtb/redis `NAME_PATTERN`); checked here so a bad name never becomes a path. */
 export const PROFILE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /** Throws ERR_VALIDATION unless `profile` is a well-formed profile name. */

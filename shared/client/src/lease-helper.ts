@@ -43,7 +43,7 @@ export interface LeaseHelper {
 const asGtbError = (err: unknown, message: string) => (err instanceof GtbError ? err : new GtbError('ERR_INTERNAL', message, { cause: err }));
 
 /**
- * A lease for a long-lived consumer (DESIGN.md § Leases): acquire, renew at `renew_after`, hand
+ * A lease for a long-lived consumer (docs/architecture.md § Leases): acquire, renew at `renew_after`, hand
  * every new token to `onToken` (a rotation shows as a fingerprint change), retry failed renewals
  * with jittered backoff while the lease still runs, and report a loss.
  */

@@ -5,10 +5,11 @@ import { EVENT_DATA_SCHEMAS, EVENT_TYPES, isEventType, subjectField, type EventD
 import { findSecretLike } from './secret-check.js';
 
 /**
- * A lifecycle event as CloudEvents 1.0 structured JSON. `type` is the bare DESIGN.md name
- * (`token.rotated`), not a reverse-DNS `com.gtb.token.rotated`: DESIGN.md fixes the names and the
- * pub/sub channel `gtb:lifecycle:<type>` carries them, and `source` (`/gtb/<process>/<instance>`)
- * already scopes them to this system, which is what the CloudEvents prefix advice is for.
+ * A lifecycle event as CloudEvents 1.0 structured JSON. `type` is the bare type name
+ * (`token.rotated`), not a reverse-DNS `com.gtb.token.rotated`: the names are fixed (consumers
+ * subscribe to them by name), the pub/sub channel `gtb:lifecycle:<type>` carries them, and
+ * `source` (`/gtb/<process>/<instance>`) already scopes them to this system, which is what the
+ * CloudEvents prefix advice is for.
  */
 export interface CloudEvent<T extends EventType = EventType> {
   specversion: '1.0';

@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { NAME_PATTERN } from '@gtb/redis';
 
 /*
- * The `data` of each lifecycle event type (DESIGN.md § Lifecycle events). Every object is strict:
- * an unknown key is an error, so a token can never ride along under a new field name. Values
- * are bounded so that one event stays small on pub/sub.
+ * The `data` of each lifecycle event type (when each is published:
+ * docs/architecture.md § Lifecycle events). Every object is strict: an unknown key is an error,
+ * so a token can never ride along under a new field name. Values are bounded so that one event
+ * stays small on pub/sub.
  */
 
 const name = z.string().regex(NAME_PATTERN, 'must be a profile or stream name');
@@ -34,7 +35,7 @@ const lease = z.strictObject({
   fingerprint: fingerprint.optional(),
 });
 
-/** The zod schema of `data` per event type; the keys are the exact DESIGN.md type names. */
+/** The zod schema of `data` per event type; the keys are the type names exactly as published. */
 export const EVENT_DATA_SCHEMAS = {
   'token.minted': tokenIssued,
   'token.rotated': tokenIssued,
@@ -78,13 +79,13 @@ export const EVENT_DATA_SCHEMAS = {
   'stream.failover': z.strictObject({ stream: name, fromInstance: id.optional(), toInstance: id, fence: nonNegInt }),
 } as const;
 
-/** Every lifecycle event type, as DESIGN.md names them. */
+/** Every lifecycle event type, by its published name. */
 export type EventType = keyof typeof EVENT_DATA_SCHEMAS;
 
 /** The `data` shape of one event type. */
 export type EventData<T extends EventType> = z.infer<(typeof EVENT_DATA_SCHEMAS)[T]>;
 
-/** Every lifecycle event type, in DESIGN.md's order of groups. */
+/** Every lifecycle event type, grouped: token.*, lease.*, stream.*. */
 export const EVENT_TYPES = Object.keys(EVENT_DATA_SCHEMAS) as EventType[];
 
 /** True when `type` is one of the lifecycle event types. */

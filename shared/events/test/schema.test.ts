@@ -18,7 +18,7 @@ function envelope(type: EventType, overrides: Record<string, unknown> = {}, data
   };
 }
 
-test('DESIGN.md types, all of them, each with a valid sample', () => {
+test('every lifecycle event type, all of them, each with a valid sample', () => {
   assert.deepEqual([...EVENT_TYPES].sort(), [
     'lease.expired', 'lease.granted', 'lease.released', 'lease.renewed',
     'stream.connected', 'stream.dropped', 'stream.failover', 'stream.gap', 'stream.handshake_initiated', 'stream.rolled_over',

@@ -42,7 +42,7 @@ export interface DistributedLock {
   acquire(key: string, ttlMs: number): Promise<LockHandle | null>;
 }
 
-/** Builds the lock (DESIGN.md § Profiles and the token cache, step 4). */
+/** Builds the lock (the broker's mint lock: docs/architecture.md § Token path). */
 export function createDistributedLock(options: DistributedLockOptions): DistributedLock {
   const { redis } = options;
   const now = options.now ?? Date.now;

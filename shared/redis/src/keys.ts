@@ -11,9 +11,9 @@ export function assertName(kind: 'profile' | 'stream', name: string): void {
 }
 
 /**
- * Every Redis key and channel name of the system (DESIGN.md § Keys). All keys of one profile share
- * the hash tag `{<profile>}`, and all keys of one stream `{<stream>}`, so the multi-key Lua scripts
- * run in Cluster. `prefix` is `gtb` in production; tests pass their own so they can run in parallel.
+ * Every Redis key and channel name of the system (docs/architecture.md § Redis keys). All keys of
+ * one profile share the hash tag `{<profile>}`, and all keys of one stream `{<stream>}`, so the
+ * multi-key Lua scripts run in Cluster. `prefix` is `gtb` in production; tests pass their own so they can run in parallel.
  */
 export function createKeys(prefix = 'gtb') {
   if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) throw new GtbError('ERR_CONFIG_INVALID', `key prefix ${JSON.stringify(prefix)} is not allowed`);

@@ -124,7 +124,8 @@ export function openChannelSocket(options: ChannelSocketOptions): ChannelSocket 
     } else if (frame.kind === 'system') {
       options.onFrame(frame, t);
     } else if (frame.kind === 'unknown' && frame.result === '404') {
-      // PYN reads this as channel gone (expired, evicted or token ended): it will deliver no more.
+      // The genesys-notifications Python library reads this as channel gone (expired, evicted or
+      // token ended): it will deliver no more.
       finish({ reason: 'channel reported 404', planned: false }, true);
     }
   });

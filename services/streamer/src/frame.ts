@@ -7,7 +7,7 @@ export type Frame =
   /** `v2.system.*`: control messages Genesys sends to every channel (never forwarded). */
   | { kind: 'system'; topic: string; body: Record<string, unknown> }
   | { kind: 'event'; topic: string; dedupeId: string; correlationId?: string; sequence?: number; text: string }
-  /** Not JSON, or JSON of no known shape (e.g. PYN's `{"result":"404"}`). */
+  /** Not JSON, or JSON of no known shape (e.g. `{"result":"404"}`, a channel gone; see docs/genesys-behaviour.md § WebSocket). */
   | { kind: 'unknown'; result?: string };
 
 const ID_SAFE = /^[A-Za-z0-9_.:-]{1,128}$/;

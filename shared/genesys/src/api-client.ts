@@ -62,7 +62,7 @@ export function createGenesysApi(options: GenesysApiOptions): GenesysApi {
   };
 }
 
-/** Maps a failed Platform API answer (ErrorBody, reference §2/§3) to a stable code. */
+/** Maps a failed Platform API answer (an ErrorBody; docs/genesys-behaviour.md § Rate limits) to a stable code. */
 export function mapApiError(res: ReadResponse, nowMs: number, what: string): GtbError {
   const body = tryJson(res.text);
   const code = body !== null && typeof body === 'object' && typeof (body as { code?: unknown }).code === 'string'
@@ -70,7 +70,7 @@ export function mapApiError(res: ReadResponse, nowMs: number, what: string): Gtb
     : undefined;
   const details = { upstreamStatus: res.status, ...(code === undefined ? {} : { upstreamCode: code }) };
   if (res.status === 429) {
-    // Java SDK's default when Retry-After is missing is 3 s (reference §3).
+    // The official Java SDK waits 3 s when a 429 has no Retry-After; so do we.
     const retryAfter = parseRetryAfter(res.headers.get('retry-after'), nowMs) ?? 3;
     return new GtbError('ERR_UPSTREAM_THROTTLED', `${what} answered 429`, { details, retryAfter });
   }

@@ -25,7 +25,7 @@ export interface GenesysLogin {
   clientCredentials(clientId: string, clientSecret: string): Promise<ClientCredentialsToken>;
 }
 
-/** Builds a login client for one login host (reference §2). */
+/** Builds a login client for one login host (docs/genesys-behaviour.md § OAuth client credentials). */
 export function createGenesysLogin(options: GenesysLoginOptions): GenesysLogin {
   const base = assertBaseUrl('loginBaseUrl', options.loginBaseUrl);
   const fetchFn = options.fetch ?? globalThis.fetch;
@@ -36,7 +36,7 @@ export function createGenesysLogin(options: GenesysLoginOptions): GenesysLogin {
   return {
     async clientCredentials(clientId, clientSecret) {
       if (!clientId || !clientSecret) throw new GtbError('ERR_CONFIG_INVALID', 'client id and client secret are required');
-      // The SDKs send plain base64(id:secret) (reference §2), not the RFC 6749 form-encoded variant.
+      // The official SDKs send plain base64(id:secret), not the RFC 6749 form-encoded variant.
       const basic = Buffer.from(`${clientId}:${clientSecret}`, 'utf8').toString('base64');
       const res = await exchange(fetchFn, url, {
         method: 'POST',
@@ -62,7 +62,7 @@ function parseToken(body: unknown, receivedAt: number): ClientCredentialsToken {
   if (typeof accessToken !== 'string' || accessToken.length === 0) {
     throw new GtbError('ERR_UPSTREAM_REJECTED', 'Genesys login answer has no access_token');
   }
-  // Casing of token_type is unverified (reference §2): compare case-insensitively.
+  // No Genesys source fixes the casing of token_type (`bearer` or `Bearer`): compare case-insensitively.
   if (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer') {
     throw new GtbError('ERR_UPSTREAM_REJECTED', 'Genesys login answer has no bearer token_type');
   }
@@ -79,7 +79,8 @@ export function mapLoginError(status: number, body: unknown, retryAfter: number 
   const description = [fields.error_description, fields.description].find((d): d is string => typeof d === 'string') ?? '';
   const details = { upstreamStatus: status, ...(error === undefined ? {} : { upstreamError: error.slice(0, 64) }) };
 
-  // The login host throttles with 400 invalid_request "rate limit exceeded; …", not 429 (reference §2).
+  // The login host throttles with 400 invalid_request "rate limit exceeded; …", not 429
+  // (docs/genesys-behaviour.md § Token endpoint throttling).
   if (status === 400 && error === 'invalid_request' && /^rate limit exceeded/i.test(description.trim())) {
     return new GtbError('ERR_UPSTREAM_THROTTLED', 'Genesys login is throttling token requests', { details, retryAfter });
   }

@@ -1,8 +1,8 @@
 import { GtbError } from '@gtb/errors';
 
 /**
- * Genesys Cloud region id → domain, as the official JS SDK lists them (reference §1,
- * `PureCloudRegionHosts.js`). Login is `https://login.<domain>`, the API `https://api.<domain>`.
+ * Genesys Cloud region id → domain, as the official JS SDK lists them (its
+ * `PureCloudRegionHosts.js`; docs/genesys-behaviour.md § Regions and hosts). Login is `https://login.<domain>`, the API `https://api.<domain>`.
  */
 export const REGIONS = Object.freeze({
   us_east_1: 'mypurecloud.com',

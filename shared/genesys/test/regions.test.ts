@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { REGIONS, hostsFor, isRegion } from '../src/index.js';
 
-test('all 18 regions of the reference map to login and api hosts', () => {
+test('all 18 regions of the official JS SDK map to login and api hosts', () => {
   assert.equal(Object.keys(REGIONS).length, 18);
   assert.deepEqual(hostsFor('eu_central_1'), { loginBaseUrl: 'https://login.mypurecloud.de', apiBaseUrl: 'https://api.mypurecloud.de' });
   assert.deepEqual(hostsFor('eusc_de_east_1'), { loginBaseUrl: 'https://login.edee1.eusc-pure.cloud', apiBaseUrl: 'https://api.edee1.eusc-pure.cloud' });

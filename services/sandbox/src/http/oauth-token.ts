@@ -40,7 +40,7 @@ export function oauthTokenRouter(state: SandboxState): Router {
     if (throttled || !window.allowed) {
       countRejected(state, client.clientId);
       logger.info({ clientId: client.clientId, fault: Boolean(throttled) }, 'token refused: rate limit');
-      // The login host throttles with a 400, not a 429 (see the reference, §2).
+      // The login host throttles with a 400, not a 429 (docs/genesys-behaviour.md § Token endpoint throttling).
       throw new OAuthError(400, 'invalid_request', `rate limit exceeded; client ${client.clientId} may request ${window.limit} tokens per minute`);
     }
     const token = mintToken(state, client);

@@ -8,7 +8,7 @@ export const BROKER_DESCRIPTIONS: Record<string, string> = {
   http: 'The HTTP listener.',
   'http.host': 'Address to listen on.',
   'http.port': 'Port to listen on (0 picks a free one).',
-  'http.trustProxy': 'Express `trust proxy`: how many proxies sit in front (for per-caller limits by address).',
+  'http.trustProxy': 'Addresses or CIDRs (or `loopback`, `linklocal`, `uniquelocal`) of the proxies in front whose `X-Forwarded-For` is believed, for limits by client address. Empty by default: every caller is keyed by its socket address. A hop count or `true` is refused, since with no proxy in front it would let any caller choose its own address.',
   'http.shutdownTimeoutMs': 'Time a draining replica waits for in-flight requests on SIGTERM.',
   'http.fastPath': 'Answer `GET /v1/tokens/{profile}` from memory, ahead of the middleware stack, when everything it needs is already in this process (the same answer, about 1.5× the rate in the benchmark); `false` sends every request through the whole Express stack.',
   logLevel: 'pino log level.',
@@ -85,6 +85,8 @@ export const BROKER_DESCRIPTIONS: Record<string, string> = {
   'leases.sweepIntervalMs': 'How often expired leases are swept and `lease.expired` published.',
   rateLimit: 'Per-caller rate limit, shared by all replicas through Redis.',
   'rateLimit.perMinute': 'Requests a caller (issuer + subject, else address) may make a minute.',
+  'rateLimit.authFailuresPerAddress': 'Failed authentications a client address may have in a minute; past it, its requests are refused (429) before any token check. Counted in each replica\'s memory.',
+  'rateLimit.authFailuresPerToken': 'Failed authentications one IdP token (by SHA-256) may have in a minute, from any address; past it, that token is refused (429) unverified. Counted in each replica\'s memory.',
 };
 
 export const STREAMER_DESCRIPTIONS: Record<string, string> = {

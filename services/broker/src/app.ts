@@ -7,8 +7,11 @@ import { securityHeadersOf, tokenFastPath } from './http/token-fast-path.js';
 import { isLocalHitStore } from './http/shared-rate-limit-store.js';
 import { errorHandler, notFound } from './http/problem.js';
 import { authenticate } from './http/authenticate.js';
+import { createAuthGuard } from './http/auth-guard.js';
 import { callerRateLimit } from './http/caller-rate-limit.js';
-import { tokenRoutes, TOKEN_ROUTE } from './routes/tokens.js';
+import { TOKEN_ROUTE } from './http/token-route.js';
+import { createTokenAccess } from './tokens/token-access.js';
+import { tokenRoutes } from './routes/tokens.js';
 import { tokenExchangeRoutes } from './routes/token-exchange.js';
 import { leaseRoutes } from './routes/leases.js';
 import { profileRoutes } from './routes/profiles.js';
@@ -16,12 +19,15 @@ import { opsRoutes } from './routes/ops.js';
 import type { RouteDeps } from './routes/deps.js';
 import type { Store } from 'express-rate-limit';
 
-export interface AppOptions extends Omit<RouteDeps, 'auth'> {
+export interface AppOptions extends Omit<RouteDeps, 'auth' | 'gate' | 'rateLimit' | 'access' | 'guard'> {
   /** Requests a minute per caller (verified identity, else address). */
   rateLimitPerMinute?: number;
   rateLimitStore?: Store | undefined;
-  /** Express `trust proxy` setting, for `req.ip` behind a load balancer. */
-  trustProxy?: boolean | number | string;
+  /** Failed authentications a minute per client address and per token before refusing unverified (60 and 10). */
+  authFailuresPerAddress?: number;
+  authFailuresPerToken?: number;
+  /** Addresses or CIDRs of trusted proxies (Express `trust proxy`), for `req.ip` behind a load balancer; none by default. */
+  trustProxy?: readonly string[];
   /**
    * Answer `GET /v1/tokens/{profile}` from memory ahead of the middleware stack when it can
    * (http/token-fast-path.ts; needs a rate-limit store that counts locally). Default true.
@@ -41,24 +47,31 @@ export function createApp(options: AppOptions): BrokerApp {
   let shuttingDown = false;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', options.trustProxy ?? false);
+  app.set('trust proxy', options.trustProxy && options.trustProxy.length > 0 ? [...options.trustProxy] : false);
   app.set('etag', false);
   app.set('query parser', 'simple');
   const perMinute = options.rateLimitPerMinute ?? 600;
   const limiter = callerRateLimit({ perMinute, store: options.rateLimitStore });
-  const auth: RequestHandler[] = [
-    (_req, _res, next) => next(shuttingDown ? new GtbError('ERR_SHUTTING_DOWN', 'this replica is shutting down; retry on another') : undefined),
-    authenticate(options.identity),
-    limiter,
-  ];
-  const deps: RouteDeps = { ...options, auth };
+  const gate: RequestHandler = (_req, _res, next) => next(shuttingDown ? new GtbError('ERR_SHUTTING_DOWN', 'this replica is shutting down; retry on another') : undefined);
+  const guard = createAuthGuard({
+    identity: options.identity,
+    failuresPerAddress: options.authFailuresPerAddress ?? 60,
+    failuresPerToken: options.authFailuresPerToken ?? 10,
+    onFailure: (reason) => options.metrics.authFailures.inc({ reason }),
+  });
+  const access = createTokenAccess({
+    policy: options.policy, tokens: options.tokens, profiles: options.profiles,
+    denied: () => options.metrics.policyDenials.inc({ kind: 'profile' }),
+  });
+  const auth: RequestHandler[] = [gate, authenticate(guard), limiter];
+  const deps: RouteDeps = { ...options, auth, gate, guard, rateLimit: limiter, access };
 
   const security = helmet();
   const record = createHttpRecorder(options.metrics);
   const store = options.rateLimitStore;
   if (options.fastPath !== false && isLocalHitStore(store)) {
     app.get(TOKEN_ROUTE, tokenFastPath({
-      identity: options.identity, policy: options.policy, tokens: options.tokens,
+      identity: options.identity, access,
       limiter: { store, perMinute }, securityHeaders: securityHeadersOf(security), record, answered: options.metrics.fastPathAnswers,
       logger: options.logger, now: options.now, isShuttingDown: () => shuttingDown,
     }));
@@ -69,7 +82,6 @@ export function createApp(options: AppOptions): BrokerApp {
   // The hit path's router first: every other router is a few more pattern matches per request.
   app.use(tokenRoutes(deps));
   app.use(opsRoutes(deps, () => shuttingDown));
-  app.use('/oauth2/token', limiter);
   app.use(tokenExchangeRoutes(deps));
   app.use(leaseRoutes(deps));
   app.use(profileRoutes(deps));

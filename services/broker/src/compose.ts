@@ -1,19 +1,17 @@
 import { hostname } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import { createKeys, createRedis, type RedisClient } from '@gtb/redis';
-import { fingerprint, type Logger } from '@gtb/logger';
+import type { Logger } from '@gtb/logger';
 import { createEventPublisher } from '@gtb/events';
 import { createApp, type BrokerApp } from './app.js';
-import { publishTokenEvent } from './token-events.js';
 import { createSharedRateLimitStore } from './http/shared-rate-limit-store.js';
 import { createBrokerMetrics, tokenObserver } from './metrics.js';
 import { createIdentityVerifier, type IdentityVerifier } from './identity/index.js';
 import { createPolicy } from './policy/index.js';
-import { createTokenService, createKeyRing, profileHosts, type TokenService } from './tokens/index.js';
+import { createTokenService, createKeyRing, createProfileRegistry, type TokenService } from './tokens/index.js';
 import { createLeaseStore } from './leases/lease-store.js';
 import { startLeaseSweeper } from './leases/lease-sweeper.js';
 import type { BrokerConfig } from './config.js';
-import type { ProfileInfo } from './ports.js';
 
 export interface BrokerOptions {
   config: Readonly<BrokerConfig>;
@@ -52,18 +50,14 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const events = createEventPublisher({ redis, keys, source: `/gtb/broker/${instanceId.replace(/[^A-Za-z0-9._-]/g, '-')}`, logger, now });
   const identity = createIdentityVerifier({ idps: config.idps, logger, now, fetch: options.fetch });
   const policy = createPolicy(config.policy, { logger: logger.child({ component: 'policy' }) });
-  const observer = tokenObserver(metrics);
+  const profiles = createProfileRegistry(config.profiles);
   const tokens = createTokenService({
-    redis, subscriber, keys, logger, instanceId, now,
-    profiles: config.profiles,
+    redis, subscriber, keys, logger, instanceId, now, profiles, events,
     keyRing: createKeyRing(config.encryption),
     lockTtlMs: config.tokens.lockTtlMs,
     waitTimeoutMs: config.tokens.waitTimeoutMs,
     fetch: options.fetch,
-    observer: {
-      ...observer,
-      event: (type, data) => publishTokenEvent(events, type, data),
-    },
+    observer: tokenObserver(metrics),
   });
   // Start does not wait for Redis: a broker that comes up before Redis reports not ready until it
   // has subscribed, then serves. Retried until it succeeds or the broker stops.
@@ -81,15 +75,16 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     }
   })();
   const leases = createLeaseStore({ redis, keys, now, defaultTtlMs: config.leases.defaultTtlSeconds * 1000, maxTtlMs: config.leases.maxTtlSeconds * 1000 });
-  const profiles: ProfileInfo[] = config.profiles.map((p) => ({ name: p.name, region: p.region, ...profileHosts(p), clientIdFingerprint: fingerprint(p.clientId) }));
-  const sweeper = startLeaseSweeper({ leases, profiles: profiles.map((p) => p.name), intervalMs: config.leases.sweepIntervalMs, events, logger });
+  const sweeper = startLeaseSweeper({ leases, profiles: profiles.names(), intervalMs: config.leases.sweepIntervalMs, events, logger });
 
   const broker = createApp({
     logger, identity, policy, tokens, profiles, leases, metrics, now,
-    events: { publish: (type, subject, data) => events.tryPublish(type as never, subject, data as never) },
+    events,
     leaseGraceMs: config.leases.graceSeconds * 1000,
     rateLimitPerMinute: config.rateLimit.perMinute,
     rateLimitStore: createSharedRateLimitStore({ redis, prefix: `${keys.prefix}:rl:`, logger }),
+    authFailuresPerAddress: config.rateLimit.authFailuresPerAddress,
+    authFailuresPerToken: config.rateLimit.authFailuresPerToken,
     trustProxy: config.http.trustProxy,
     fastPath: config.http.fastPath,
     readiness: async () => {
@@ -108,7 +103,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const url = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${port}`;
-  logger.info({ url, instanceId, profiles: profiles.map((p) => p.name), idps: config.idps.map((i) => i.issuer) }, 'broker listening');
+  logger.info({ url, instanceId, profiles: profiles.names(), idps: config.idps.map((i) => i.issuer) }, 'broker listening');
 
   let stopping: Promise<void> | undefined;
   return {

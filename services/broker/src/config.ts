@@ -5,6 +5,7 @@ import { idpListSchema } from './identity/idp-config.js';
 import { policyConfigSchema } from './policy/index.js';
 import { profileConfigSchema } from './tokens/profile-config.js';
 import { keyRingConfigSchema } from './tokens/key-ring.js';
+import { trustedProxiesSchema } from './http/trusted-proxies.js';
 
 /** The broker's whole configuration: a YAML/JSON file (`GTB_BROKER_CONFIG_FILE`) plus `GTB_BROKER_*` overrides. */
 export const brokerConfigSchema = z.strictObject({
@@ -13,13 +14,13 @@ export const brokerConfigSchema = z.strictObject({
   http: z.strictObject({
     host: z.string().default('0.0.0.0'),
     port: z.number().int().min(0).max(65_535).default(8080),
-    /** Express `trust proxy`: how many proxies sit in front (for per-caller limits by address). */
-    trustProxy: z.union([z.boolean(), z.number().int().min(0), z.string()]).default(false),
+    /** Addresses or CIDRs of the proxies in front whose `X-Forwarded-For` is believed (for limits by client address); none by default. */
+    trustProxy: trustedProxiesSchema,
     /** Time a draining replica waits for in-flight requests on SIGTERM. */
     shutdownTimeoutMs: z.number().int().min(0).max(120_000).default(15_000),
     /** Answer `GET /v1/tokens/{profile}` from memory ahead of the middleware stack when it can: the same answer at ~1.5× the rate (test/bench). */
     fastPath: z.boolean().default(true),
-  }).default({ host: '0.0.0.0', port: 8080, trustProxy: false, shutdownTimeoutMs: 15_000, fastPath: true }),
+  }).default({ host: '0.0.0.0', port: 8080, trustProxy: [], shutdownTimeoutMs: 15_000, fastPath: true }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   redis: redisConfigSchema,
   /** Prefix of every Redis key; `gtb` in production (docs/architecture.md § Redis keys). */
@@ -47,7 +48,11 @@ export const brokerConfigSchema = z.strictObject({
   }).default({ defaultTtlSeconds: 60, maxTtlSeconds: 600, graceSeconds: 10, sweepIntervalMs: 1000 }),
   rateLimit: z.strictObject({
     perMinute: z.number().int().min(1).max(1_000_000).default(600),
-  }).default({ perMinute: 600 }),
+    /** Failed authentications a client address may have in a minute before its requests are refused (429) without verifying; counted per replica. */
+    authFailuresPerAddress: z.number().int().min(1).max(1_000_000).default(60),
+    /** Failed authentications one IdP token (by hash) may have in a minute, from any address; counted per replica. */
+    authFailuresPerToken: z.number().int().min(1).max(1_000_000).default(10),
+  }).default({ perMinute: 600, authFailuresPerAddress: 60, authFailuresPerToken: 10 }),
 });
 
 export type BrokerConfig = z.output<typeof brokerConfigSchema>;

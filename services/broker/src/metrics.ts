@@ -16,7 +16,7 @@ export function createBrokerMetrics() {
     lockWait: new Histogram({ name: 'gtb_lock_wait_seconds', help: 'Time callers waited for another replica\'s mint', buckets: [0.001, 0.01, 0.05, 0.1, 0.5, 1, 5, 10], registers: [registry] }),
     throttles: new Counter({ name: 'gtb_upstream_throttles_total', help: 'Upstream throttling answers (429 or login 400 rate limit)', labelNames: ['profile'], registers: [registry] }),
     policyDenials: new Counter({ name: 'gtb_policy_denials_total', help: 'Requests denied by the access policy', labelNames: ['kind'], registers: [registry] }),
-    authFailures: new Counter({ name: 'gtb_auth_failures_total', help: 'Identity token rejections by code', labelNames: ['code'], registers: [registry] }),
+    authFailures: new Counter({ name: 'gtb_auth_failures_total', help: 'Failed authentications by reason (expired, signature, …; too_many_failures: refused unverified)', labelNames: ['reason'], registers: [registry] }),
     ready: new Gauge({ name: 'gtb_ready', help: '1 when the broker reports ready', registers: [registry] }),
   };
   return metrics;

@@ -23,10 +23,9 @@ export interface Decision {
 }
 
 export interface PolicyPort {
-  /** Decides and writes the audit line. */
-  decide(identity: Identity, profile: string): Decision;
+  /** Is the identity an administrator? Writes the audit line. */
   isAdmin(identity: Identity): Decision;
-  /** Decides without an audit line (the hit path audits once it knows it answers). */
+  /** Decides a profile without an audit line (token access audits once it acts on the decision). */
   evaluate(identity: Identity, profile: string): Decision;
   /** Writes the audit line of a profile decision `evaluate` made. */
   audit(identity: Identity, profile: string, decision: Decision): void;

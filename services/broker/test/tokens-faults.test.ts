@@ -39,7 +39,7 @@ test('throttling: the cooldown holds every replica off the upstream; valid token
   assert.equal(h.mints(), 1);
   const limited = h.replicas.flatMap((r) => r.events).filter((e) => e.type === 'token.rate_limited');
   assert.equal(limited.length, 1);
-  assert.equal(limited[0]!.data.retryAfter, 20);
+  assert.equal(limited[0]!.type === 'token.rate_limited' && limited[0]!.data.retryAfterSeconds, 20);
 
   // The cooldown over, the next caller mints.
   h.sandbox.admin.clearFaults();

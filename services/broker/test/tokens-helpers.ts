@@ -4,8 +4,11 @@ import type { TestContext } from 'node:test';
 import { createLogger } from '@gtb/logger';
 import { createKeys, createRedis, duplicateRedis, waitReady, type Keys, type RedisClient } from '@gtb/redis';
 import { startSandbox, type RunningSandbox } from '@gtb/sandbox';
-import { createKeyRing, createTokenService, profileConfigSchema, type KeyRing, type ProfileConfig, type TokenService, type TokenServiceOptions } from '../src/tokens/index.js';
-import type { TokenEventData, TokenEventType } from '../src/tokens/types.js';
+import type { EventData, EventType } from '@gtb/events';
+import { createKeyRing, createProfileRegistry, createTokenService, profileConfigSchema, type KeyRing, type ProfileConfig, type TokenService, type TokenServiceOptions } from '../src/tokens/index.js';
+
+/** A lifecycle event a replica published, as the typed publisher received it. */
+export type PublishedEvent = { [T in EventType]: { type: T; data: EventData<T> } }[EventType];
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -19,7 +22,8 @@ export interface Replica {
   service: TokenService;
   redis: RedisClient;
   subscriber: RedisClient;
-  events: { type: TokenEventType; data: TokenEventData }[];
+  /** Every lifecycle event this replica published (the publisher's `tryPublish`, recorded). */
+  events: PublishedEvent[];
 }
 
 export interface Harness {
@@ -79,10 +83,10 @@ export async function tokenHarness(t: TestContext, options: HarnessOptions = {})
       await waitReady(subscriber);
       const events: Replica['events'] = [];
       const service = createTokenService({
-        redis, subscriber, keys, keyRing, profiles,
+        redis, subscriber, keys, keyRing, profiles: createProfileRegistry(profiles),
         instanceId: `replica-${replicas.length}`,
         logger: createLogger({ name: 'broker', level: 'debug', destination: sink }),
-        observer: { event: (type, data) => events.push({ type, data }) },
+        events: { tryPublish: (type, _subject, data) => { events.push({ type, data } as PublishedEvent); return Promise.resolve(undefined); } },
         retry: { tries: 3, baseMs: 5, maxMs: 20 },
         ...options.service,
         ...extra,

@@ -55,5 +55,5 @@ test('minTtl: a token with less than minTtl left is never handed out, it is a mi
 test('a token lifetime not above minTtl is refused rather than minted again and again', async (t) => {
   const h = await tokenHarness(t, { tokenLifetimeSeconds: 300, refresh: { minTtlSeconds: 300 } });
   await assert.rejects(h.replicas[0]!.service.getToken('sales'), { code: 'ERR_UPSTREAM_REJECTED' });
-  assert.ok(h.replicas[0]!.events.some((e) => e.type === 'token.mint_failed' && e.data.error === 'ERR_UPSTREAM_REJECTED'));
+  assert.ok(h.replicas[0]!.events.some((e) => e.type === 'token.mint_failed' && e.data.code === 'ERR_UPSTREAM_REJECTED'));
 });

@@ -46,7 +46,7 @@ function objectOf(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-/** Reads `{access_token, token_type, expires_in, expires_at, profile, api_base_url, fingerprint}`. */
+/** Reads the broker's token answer (built by `tokenBody` in @gtb/genesys). */
 export function parseTokenBody(raw: unknown, receivedAt: number): BrokerToken {
   const body = objectOf(raw);
   const expiresIn = body['expires_in'];

@@ -2,3 +2,4 @@ export { REGIONS, REGION_IDS, hostsFor, isRegion, type Region, type GenesysHosts
 export { createGenesysLogin, mapLoginError, type GenesysLogin, type GenesysLoginOptions, type ClientCredentialsToken } from './login-client.js';
 export { createGenesysApi, mapApiError, type GenesysApi, type GenesysApiOptions, type TokenInfo } from './api-client.js';
 export { parseRetryAfter, type FetchLike, type ReadResponse } from './http.js';
+export { tokenBody, type TokenBodyFields } from './token-body.js';

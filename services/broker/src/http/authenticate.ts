@@ -1,13 +1,20 @@
 import type { Request, Response, NextFunction, RequestHandler } from 'express';
 import { GtbError } from '@gtb/errors';
 import { bearerToken } from '../identity/index.js';
-import type { Identity, IdentityPort } from '../ports.js';
+import type { Identity } from '../ports.js';
+import type { AuthGuard } from './auth-guard.js';
 
-/** Verifies the caller's IdP token and puts the Identity on `res.locals.identity`. */
-export function authenticate(identity: IdentityPort): RequestHandler {
+/** Verifies the caller's IdP token (through the failed-authentication limit) and puts the Identity on `res.locals.identity`. */
+export function authenticate(guard: AuthGuard): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
-    const verified = await identity.verify(bearerToken(req.headers.authorization));
-    res.locals.identity = verified;
+    let token: string;
+    try {
+      token = bearerToken(req.headers.authorization);
+    } catch (err) {
+      await guard.failed(req, err);
+      throw err;
+    }
+    res.locals.identity = await guard.verify(req, token);
     next();
   };
 }

@@ -1,11 +1,11 @@
 import type { Request, Response, NextFunction, RequestHandler } from 'express';
-import { NAME_PATTERN } from '@gtb/redis';
 import type { Logger } from '@gtb/logger';
+import { tokenBody } from '@gtb/genesys';
 import { bearerToken } from '../identity/index.js';
 import type { ClientRateLimitInfo } from 'express-rate-limit';
-import type { Decision, Identity, IdentityPort, PolicyPort, TokenPort } from '../ports.js';
-import { tokenBody } from '../routes/token-response.js';
-import { TOKEN_ROUTE } from '../routes/tokens.js';
+import type { IdentityPort } from '../ports.js';
+import type { Grant, TokenAccess } from '../tokens/token-access.js';
+import { TOKEN_ROUTE } from './token-route.js';
 import { callerKey, COUNTED, rateLimitHeaderValues } from './caller-rate-limit.js';
 import type { HttpRecorder } from './http-metrics.js';
 import { logRequest, requestIdOf } from './request-context.js';
@@ -13,8 +13,8 @@ import type { LocalHitStore } from './shared-rate-limit-store.js';
 
 export interface TokenFastPathOptions {
   identity: Pick<IdentityPort, 'cached'>;
-  policy: Pick<PolicyPort, 'evaluate' | 'audit'>;
-  tokens: Pick<TokenPort, 'cached'>;
+  /** The same token access as the full path's routes (tokens/token-access.ts), asked not to wait. */
+  access: Pick<TokenAccess, 'grant' | 'held'>;
   /** The per-caller limit's store and limit a minute (the same the full path's express-rate-limit uses). */
   limiter: { store: LocalHitStore; perMinute: number };
   /** The security headers, as name/value pairs, that helmet sets on every answer (securityHeadersOf). */
@@ -35,8 +35,8 @@ export interface TokenFastPathOptions {
  * headers (recorded from helmet at start-up), the request id, the rate-limit headers, the metrics,
  * the audit line and the `info` request line.
  *
- * It answers when the request is well-formed, the caller's IdP token is in the verified cache, the
- * policy allows the profile, the per-caller limit admits the request (counted by the same store as
+ * It answers when the caller's IdP token is in the verified cache, token access grants the profile
+ * (the same checks as every token route, without waiting), the per-caller limit admits the request (counted by the same store as
  * the full path's: locally while the caller's count is fresh, else after the store's Redis sync,
  * exactly as the full path would), and L1 holds a usable token. Anything else (a first request
  * with a new IdP token, a denial, a caller over the limit, a cold cache, shutdown) goes on to the full
@@ -44,17 +44,16 @@ export interface TokenFastPathOptions {
  * path's limiter does not count it again. Every error answer comes from the one error handler.
  */
 export function tokenFastPath(options: TokenFastPathOptions): RequestHandler {
-  const { identity, policy, tokens, limiter, securityHeaders, record, answered, logger, now } = options;
+  const { identity, access, limiter, securityHeaders, record, answered, logger, now } = options;
 
   /** Answers from L1, or hands the (counted) request to the full path. */
-  const finish = (req: Request, res: Response, next: NextFunction, caller: Identity, profile: string, decision: Decision, hit: ClientRateLimitInfo, started: bigint, startedMs: number) => {
+  const finish = (req: Request, res: Response, next: NextFunction, grant: Grant, hit: ClientRateLimitInfo, started: bigint, startedMs: number) => {
     const limits = rateLimitHeaderValues(limiter.perMinute, hit);
-    const token = options.isShuttingDown() ? undefined : tokens.cached(profile);
+    const token = options.isShuttingDown() ? undefined : access.held(grant);
     if (!token) {
       markCounted(res, limits);
       return next();
     }
-    policy.audit(caller, profile, decision);
     const requestId = requestIdOf(req);
     const body = JSON.stringify(tokenBody(token, now()));
     res.writeHead(200, [
@@ -78,21 +77,19 @@ export function tokenFastPath(options: TokenFastPathOptions): RequestHandler {
     const started = process.hrtime.bigint();
     const startedMs = now();
     const profile = req.params['profile'];
-    if (typeof profile !== 'string' || !NAME_PATTERN.test(profile)) return next();
     const header = req.headers.authorization;
     const caller = typeof header === 'string' && header.length > 7 ? identity.cached(bearerOrEmpty(header)) : undefined;
-    if (!caller) return next();
-    const decision = policy.evaluate(caller, profile);
-    if (!decision.allowed) return next();
-    const key = callerKey(caller);
+    const grant = caller && typeof profile === 'string' ? access.grant(caller, profile) : undefined;
+    if (!grant) return next();
+    const key = callerKey(grant.identity);
     const hit = limiter.store.tryHit(key, limiter.perMinute);
-    if (hit) return finish(req, res, next, caller, profile, decision, hit, started, startedMs);
+    if (hit) return finish(req, res, next, grant, hit, started, startedMs);
     // The caller's count is stale (or new) here: count as the full path does, waiting for the sync.
     return limiter.store.increment(key).then((info) => {
       // Over the limit: the full path refuses it (and counts it again, which changes nothing for a
       // caller already over its limit in this window).
       if (info.totalHits > limiter.perMinute) return next();
-      return finish(req, res, next, caller, profile, decision, info, started, startedMs);
+      return finish(req, res, next, grant, info, started, startedMs);
     }, () => next());
   };
 }

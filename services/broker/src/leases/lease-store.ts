@@ -15,6 +15,15 @@ export interface Lease {
   ttlMs: number;
 }
 
+/** The data of a `lease.*` lifecycle event; `fingerprint` is the token handed out with the lease, when one was. */
+export function leaseEventData(lease: Lease, fingerprint?: string) {
+  return {
+    leaseId: lease.id, profile: lease.profile, holder: lease.holder,
+    leaseExpiresAt: new Date(lease.expiresAt).toISOString(),
+    ...(fingerprint === undefined ? {} : { fingerprint }),
+  };
+}
+
 export interface LeaseStoreOptions {
   redis: RedisClient;
   keys: Keys;

@@ -1,9 +1,9 @@
 import type { Logger } from '@gtb/logger';
-import type { LeaseStore } from './lease-store.js';
-import type { EventsPort } from '../routes/deps.js';
+import type { EventPublisher } from '@gtb/events';
+import { leaseEventData, type LeaseStore } from './lease-store.js';
 
 /** Sweeps expired leases on a timer and publishes `lease.expired` for each (once cluster-wide). */
-export function startLeaseSweeper(options: { leases: LeaseStore; profiles: readonly string[]; intervalMs: number; events: EventsPort; logger: Logger }) {
+export function startLeaseSweeper(options: { leases: LeaseStore; profiles: readonly string[]; intervalMs: number; events: Pick<EventPublisher, 'tryPublish'>; logger: Logger }) {
   const { leases, profiles, intervalMs, events, logger } = options;
   let running = false;
   const timer = setInterval(async () => {
@@ -12,7 +12,7 @@ export function startLeaseSweeper(options: { leases: LeaseStore; profiles: reado
     try {
       for (const lease of await leases.sweep(profiles)) {
         logger.info({ leaseId: lease.id, profile: lease.profile, holder: lease.holder }, 'lease expired');
-        await events.publish('lease.expired', lease.profile, { leaseId: lease.id, profile: lease.profile, holder: lease.holder, leaseExpiresAt: new Date(lease.expiresAt).toISOString() });
+        await events.tryPublish('lease.expired', lease.profile, leaseEventData(lease));
       }
     } catch (err) {
       logger.debug({ err: (err as Error).message }, 'lease sweep failed; retrying next tick');

@@ -1,15 +1,12 @@
-import { GtbError } from '@gtb/errors';
-import { NAME_PATTERN } from '@gtb/redis';
 import type { Logger } from '@gtb/logger';
+import type { EventPublisher } from '@gtb/events';
 import type { RequestHandler } from 'express';
-import type { IdentityPort, PolicyPort, ProfileInfo, TokenPort } from '../ports.js';
+import type { IdentityPort, PolicyPort, TokenPort } from '../ports.js';
+import type { ProfileRegistry } from '../tokens/profile-registry.js';
+import type { TokenAccess } from '../tokens/token-access.js';
+import type { AuthGuard } from '../http/auth-guard.js';
 import type { LeaseStore } from '../leases/lease-store.js';
 import type { BrokerMetrics } from '../metrics.js';
-
-/** Publishes a lifecycle event; failures are the publisher's to log, never the request's. */
-export interface EventsPort {
-  publish(type: string, subject: string, data: Record<string, unknown>): Promise<unknown>;
-}
 
 /** Everything the routes need, built by main.ts or by a test. */
 export interface RouteDeps {
@@ -17,29 +14,23 @@ export interface RouteDeps {
   identity: IdentityPort;
   policy: PolicyPort;
   tokens: TokenPort;
-  profiles: readonly ProfileInfo[];
+  profiles: ProfileRegistry;
+  /** The one way to a token: policy, profile, token (tokens/token-access.ts). */
+  access: TokenAccess;
   leases: LeaseStore;
-  events: EventsPort;
+  /** Lifecycle events; `tryPublish` never fails the request (the publisher logs a lost event). */
+  events: Pick<EventPublisher, 'tryPublish'>;
   metrics: BrokerMetrics;
   now: () => number;
   /** How long a revoke waits after `token.rotated` when leases are live, so holders can roll over. */
   leaseGraceMs: number;
-  /** Shutdown gate, identity check and per-caller rate limit, in that order. */
+  /** Shutdown gate, the pre-authentication limit, identity check and per-caller rate limit, in that order. */
   auth: RequestHandler[];
+  /** Verifies an IdP token behind the limit on failed authentications (http/auth-guard.ts). */
+  guard: AuthGuard;
+  /** The shutdown gate alone, for a route that verifies its token itself (token exchange). */
+  gate: RequestHandler;
+  /** The per-caller rate limit (keyed by the verified identity on `res.locals.identity`). */
+  rateLimit: RequestHandler;
   readiness: () => Promise<{ ready: boolean; checks: Record<string, boolean> }>;
-}
-
-/** Validates a profile path segment and returns the configured profile, or throws 400/404. */
-export function findProfile(profiles: readonly ProfileInfo[], name: unknown): ProfileInfo {
-  assertProfileSyntax(name);
-  const found = profiles.find((p) => p.name === name);
-  if (!found) throw new GtbError('ERR_PROFILE_UNKNOWN', `no profile named ${name}`);
-  return found;
-}
-
-/** Validates the syntax of a profile name without revealing whether it exists. */
-export function assertProfileSyntax(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
-    throw new GtbError('ERR_VALIDATION', 'profile must be a name of letters, digits, ".", "_" or "-" (at most 64)');
-  }
 }

@@ -2,10 +2,10 @@ import express, { Router, type Response } from 'express';
 import { z } from 'zod';
 import { GtbError } from '@gtb/errors';
 import { identityOf } from '../http/authenticate.js';
-import { tokenBody } from './token-response.js';
-import { assertProfileSyntax, findProfile, type RouteDeps } from './deps.js';
-import { authorizeAdmin, authorizeProfile } from './authorize-profile.js';
-import type { Lease } from '../leases/lease-store.js';
+import { tokenBody } from '@gtb/genesys';
+import type { RouteDeps } from './deps.js';
+import { authorizeAdmin } from './authorize-admin.js';
+import { leaseEventData, type Lease } from '../leases/lease-store.js';
 import type { Identity } from '../ports.js';
 
 const grantSchema = z.object({
@@ -24,7 +24,7 @@ function leaseBody(lease: Lease) {
     profile: lease.profile,
     holder: lease.holder,
     lease_expires_at: new Date(lease.expiresAt).toISOString(),
-    // Renew at half the lease, so one failed renewal still leaves time for a second (DESIGN.md § Leases).
+    // Renew at half the lease, so that one failed renewal still leaves time for a second.
     renew_after: new Date(lease.renewedAt + Math.floor(lease.ttlMs / 2)).toISOString(),
   };
 }
@@ -55,21 +55,20 @@ export function leaseRoutes(deps: RouteDeps): Router {
     }
     const { profile, holder, ttl_seconds } = parsed.data;
     const identity = identityOf(res);
-    assertProfileSyntax(profile);
-    authorizeProfile(deps, identity, profile);
-    findProfile(deps.profiles, profile);
-    const token = await deps.tokens.getToken(profile);
+    const token = await deps.access.token(identity, profile);
     const lease = await deps.leases.grant(profile, holder, ownerOf(identity), ttl_seconds === undefined ? undefined : ttl_seconds * 1000);
-    void deps.events.publish('lease.granted', profile, { leaseId: lease.id, profile, holder, leaseExpiresAt: new Date(lease.expiresAt).toISOString(), fingerprint: token.fingerprint });
+    void deps.events.tryPublish('lease.granted', profile, leaseEventData(lease, token.fingerprint));
     res.setHeader('Cache-Control', 'no-store');
     res.status(201).json({ ...leaseBody(lease), ...tokenBody(token, deps.now()) });
   });
 
   router.post('/v1/leases/:id/renew', ...auth, async (req, res) => {
     const current = await ownedLease(res, req.params.id);
+    // A renewal hands out a token, so the policy decides again now: a caller removed from the
+    // group, or an admin whose rule does not grant the profile, gets no token (and no longer lease).
+    const token = await deps.access.token(identityOf(res), current.profile);
     const lease = await deps.leases.renew(current.id);
-    const token = await deps.tokens.getToken(lease.profile);
-    void deps.events.publish('lease.renewed', lease.profile, { leaseId: lease.id, profile: lease.profile, holder: lease.holder, leaseExpiresAt: new Date(lease.expiresAt).toISOString(), fingerprint: token.fingerprint });
+    void deps.events.tryPublish('lease.renewed', lease.profile, leaseEventData(lease, token.fingerprint));
     res.setHeader('Cache-Control', 'no-store');
     res.json({ ...leaseBody(lease), ...tokenBody(token, deps.now()) });
   });
@@ -78,14 +77,14 @@ export function leaseRoutes(deps: RouteDeps): Router {
     const current = await ownedLease(res, req.params.id);
     const released = await deps.leases.release(current.id);
     if (released) {
-      void deps.events.publish('lease.released', released.profile, { leaseId: released.id, profile: released.profile, holder: released.holder, leaseExpiresAt: new Date(released.expiresAt).toISOString() });
+      void deps.events.tryPublish('lease.released', released.profile, leaseEventData(released));
     }
     res.status(204).end();
   });
 
   router.get('/v1/leases', ...auth, async (_req, res) => {
     authorizeAdmin(deps, identityOf(res));
-    const leases = await deps.leases.list(deps.profiles.map((p) => p.name));
+    const leases = await deps.leases.list(deps.profiles.names());
     res.setHeader('Cache-Control', 'no-store');
     res.json({ leases: leases.map(leaseBody) });
   });

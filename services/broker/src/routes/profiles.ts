@@ -1,7 +1,8 @@
 import { Router } from 'express';
 import { identityOf } from '../http/authenticate.js';
-import { findProfile, type RouteDeps } from './deps.js';
-import { authorizeAdmin } from './authorize-profile.js';
+import { findProfile } from '../tokens/token-access.js';
+import type { RouteDeps } from './deps.js';
+import { authorizeAdmin } from './authorize-admin.js';
 
 /** Admin routes: list profiles and their cache state, rotate, revoke. Never token values. */
 export function profileRoutes(deps: RouteDeps): Router {
@@ -10,7 +11,7 @@ export function profileRoutes(deps: RouteDeps): Router {
 
   router.get('/v1/profiles', ...auth, async (_req, res) => {
     authorizeAdmin(deps, identityOf(res));
-    const profiles = await Promise.all(deps.profiles.map(async (p) => ({
+    const profiles = await Promise.all(deps.profiles.all().map(({ info: p }) => p).map(async (p) => ({
       name: p.name,
       region: p.region ?? null,
       login_base_url: p.loginBaseUrl,

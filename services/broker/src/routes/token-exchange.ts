@@ -1,8 +1,8 @@
-import express, { Router } from 'express';
+import express, { Router, type RequestHandler } from 'express';
 import { GtbError } from '@gtb/errors';
-import { tokenBody } from './token-response.js';
-import { assertProfileSyntax, findProfile, type RouteDeps } from './deps.js';
-import { authorizeProfile } from './authorize-profile.js';
+import { tokenBody } from '@gtb/genesys';
+import { identityOf } from '../http/authenticate.js';
+import type { RouteDeps } from './deps.js';
 
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
@@ -26,7 +26,8 @@ function field(body: Record<string, unknown>, name: string, required: boolean): 
  */
 export function tokenExchangeRoutes(deps: RouteDeps): Router {
   const router = Router();
-  router.post('/oauth2/token', express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 20 }), async (req, res) => {
+  /** Reads and checks the request, verifies the subject token; the identity then keys the rate limit. */
+  const verify: RequestHandler = async (req, res, next) => {
     if (!req.is('application/x-www-form-urlencoded')) {
       throw new GtbError('ERR_BAD_REQUEST', 'the body must be application/x-www-form-urlencoded');
     }
@@ -52,22 +53,32 @@ export function tokenExchangeRoutes(deps: RouteDeps): Router {
     // The profile may come as `audience` (a logical name) or `resource`; one of them, once.
     const audience = field(body, 'audience', false) ?? field(body, 'resource', false);
     if (audience === undefined) throw new GtbError('ERR_BAD_REQUEST', 'audience (the Genesys profile) is required');
-    const identity = await deps.identity.verify(subjectToken);
-    assertProfileSyntax(audience);
-    authorizeProfile(deps, identity, audience);
-    findProfile(deps.profiles, audience);
-    const token = await deps.tokens.getToken(audience);
-    const out = tokenBody(token, deps.now());
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('Pragma', 'no-cache');
-    res.json({
-      access_token: out.access_token,
-      issued_token_type: ACCESS_TOKEN,
-      token_type: out.token_type,
-      expires_in: out.expires_in,
-      profile: out.profile,
-      api_base_url: out.api_base_url,
-    });
-  });
+    res.locals.identity = await deps.guard.verify(req, subjectToken);
+    res.locals.audience = audience;
+    next();
+  };
+
+  router.post(
+    '/oauth2/token',
+    deps.gate,
+    express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 20 }),
+    verify,
+    // Counted per verified caller, like every authenticated route (not per forwarded address).
+    deps.rateLimit,
+    async (_req, res) => {
+      const token = await deps.access.token(identityOf(res), res.locals.audience);
+      const out = tokenBody(token, deps.now());
+      res.setHeader('Cache-Control', 'no-store');
+      res.setHeader('Pragma', 'no-cache');
+      res.json({
+        access_token: out.access_token,
+        issued_token_type: ACCESS_TOKEN,
+        token_type: out.token_type,
+        expires_in: out.expires_in,
+        profile: out.profile,
+        api_base_url: out.api_base_url,
+      });
+    },
+  );
   return router;
 }

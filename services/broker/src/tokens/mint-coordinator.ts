@@ -2,6 +2,7 @@ import { GtbError, isGtbError } from '@gtb/errors';
 import { fingerprint, type Logger } from '@gtb/logger';
 import { nextFence, type DistributedLock, type LockHandle } from '@gtb/lock';
 import type { Keys, RedisClient } from '@gtb/redis';
+import type { EventPublisher } from '@gtb/events';
 import type { GenesysLogin } from '@gtb/genesys';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import type { Cooldown } from './cooldown.js';
@@ -33,6 +34,8 @@ export interface MintDeps {
   waiters: ReadyWaiters;
   logger: Logger;
   observer: TokenObserver;
+  /** Lifecycle events (`token.*`), published without ever failing a mint. */
+  events: Pick<EventPublisher, 'tryPublish'>;
   now: () => number;
   random: () => number;
   sleep: (ms: number) => Promise<void>;
@@ -54,14 +57,17 @@ export type MintMode = 'miss' | 'refresh' | 'rotate';
  * `keys.lock(p)` mints; everyone else waits for the ready message (with a bounded poll) and reads L2. Resolves null only in `refresh` mode, when there
  * was nothing for this replica to do.
  */
-export async function obtainToken(deps: MintDeps, p: ResolvedProfile, mode: MintMode, baseline: number): Promise<CachedToken | null> {
+export async function obtainToken(deps: MintDeps, p: ResolvedProfile, mode: MintMode, baseline: number, alreadyRead?: CachedToken | null): Promise<CachedToken | null> {
   const name = p.config.name;
   // Waiting is bounded in real time: it limits how long a request hangs, not how long a token lives.
   const deadline = Date.now() + deps.waitTimeoutMs;
   let waitStarted: number | undefined;
+  // A caller that has just read L2 (a cold miss) passes what it read, so the first round does not read it again.
+  let known = alreadyRead;
   for (;;) {
-    const current = await deps.store.read(name);
-    if (satisfies(deps, p, current, mode, baseline)) return settle(deps, current!, waitStarted);
+    const current = known === undefined ? await deps.store.read(name) : known;
+    known = undefined;
+    if (isWanted(deps, p, current, mode, baseline)) return settle(deps, current!, waitStarted);
     await assertMayCallUpstream(deps, p, mode);
     const handle = await guardRedis(() => deps.lock.acquire(deps.keys.lock(name), deps.lockTtlMs), deps.redisTimeoutMs, 'acquire lock');
     if (handle) return mintHolding(deps, p, handle, mode, baseline);
@@ -74,7 +80,8 @@ export async function obtainToken(deps: MintDeps, p: ResolvedProfile, mode: Mint
   }
 }
 
-function satisfies(deps: MintDeps, p: ResolvedProfile, token: CachedToken | null, mode: MintMode, baseline: number): boolean {
+/** Whether `token` is what a caller in `mode` wants (see MintMode). */
+function isWanted(deps: MintDeps, p: ResolvedProfile, token: CachedToken | null, mode: MintMode, baseline: number): boolean {
   if (!token || !isUsable(token, deps.now(), p.minTtlMs)) return false;
   if (mode === 'miss') return true;
   if (mode === 'refresh') return token.fence > baseline || deps.now() < token.refreshAt;
@@ -108,7 +115,7 @@ async function mintHolding(deps: MintDeps, p: ResolvedProfile, handle: LockHandl
   try {
     // Re-read under the lock: the previous holder may have just written.
     const current = await deps.store.read(name);
-    if (satisfies(deps, p, current, mode, baseline)) return settle(deps, current!, undefined);
+    if (isWanted(deps, p, current, mode, baseline)) return settle(deps, current!, undefined);
     await assertMayCallUpstream(deps, p, mode);
     p.breaker.check();
     // The fence is drawn before the mint, not after: a holder whose lock lapses during a slow mint
@@ -133,7 +140,6 @@ async function mintHolding(deps: MintDeps, p: ResolvedProfile, handle: LockHandl
 export async function mintAndWrite(deps: MintDeps, p: ResolvedProfile, fence: number, previous: CachedToken | null): Promise<CachedToken> {
   const name = p.config.name;
   const started = performance.now();
-  deps.observer.mintStarted?.(name);
   let minted;
   try {
     minted = await retry(() => p.login.clientCredentials(p.config.clientId, p.config.clientSecret), {
@@ -180,11 +186,9 @@ export async function mintAndWrite(deps: MintDeps, p: ResolvedProfile, fence: nu
   await guardRedis(() => deps.redis.publish(deps.keys.ready(name), encodeReady({ kind: 'ready', fence, fingerprint: token.fingerprint })), deps.redisTimeoutMs, 'PUBLISH ready');
   deps.logger.info({ profile: name, fence, fingerprint: token.fingerprint, expiresAt: new Date(expiresAt).toISOString(), ms: Math.round(ms) }, 'token minted');
   deps.observer.mintFinished?.(name, ms, 'ok');
-  const expiresIso = new Date(expiresAt).toISOString();
-  deps.observer.event?.('token.minted', { profile: name, fingerprint: token.fingerprint, expiresAt: expiresIso });
-  if (previous) {
-    deps.observer.event?.('token.rotated', { profile: name, fingerprint: token.fingerprint, previousFingerprint: previous.fingerprint, expiresAt: expiresIso });
-  }
+  const issued = { profile: name, fingerprint: token.fingerprint, expiresAt: new Date(expiresAt).toISOString() };
+  void deps.events.tryPublish('token.minted', name, issued);
+  if (previous) void deps.events.tryPublish('token.rotated', name, { ...issued, previousFingerprint: previous.fingerprint });
   return token;
 }
 
@@ -198,7 +202,7 @@ async function mintFailed(deps: MintDeps, p: ResolvedProfile, err: unknown, ms: 
     const retryAfter = Math.max(1, Math.ceil(cooldownMs / 1000));
     error = new GtbError('ERR_UPSTREAM_THROTTLED', error.message, { retryAfter, details: error.details, cause: error });
     deps.observer.throttled?.(name);
-    deps.observer.event?.('token.rate_limited', { profile: name, retryAfter });
+    void deps.events.tryPublish('token.rate_limited', name, { profile: name, retryAfterSeconds: retryAfter });
     deps.logger.warn({ profile: name, retryAfter }, 'Genesys throttled the token request; cooldown set for all replicas');
   } else if (error.code === 'ERR_UPSTREAM_UNAVAILABLE' || error.code === 'ERR_UPSTREAM_TIMEOUT') {
     p.breaker.failure();
@@ -206,7 +210,7 @@ async function mintFailed(deps: MintDeps, p: ResolvedProfile, err: unknown, ms: 
     p.breaker.success();
   }
   deps.observer.mintFinished?.(name, ms, error.code === 'ERR_UPSTREAM_THROTTLED' ? 'throttled' : 'error');
-  deps.observer.event?.('token.mint_failed', { profile: name, error: error.code, ...(error.retryAfter === undefined ? {} : { retryAfter: error.retryAfter }) });
+  void deps.events.tryPublish('token.mint_failed', name, { profile: name, code: error.code, message: `token request for ${name} failed (${error.code})` });
   deps.logger.warn({ profile: name, code: error.code, reason: error.message }, 'token mint failed');
   const failed = encodeReady({ kind: 'failed', error: error.code, ...(error.retryAfter === undefined ? {} : { retryAfter: error.retryAfter }) });
   await deps.redis.publish(deps.keys.ready(name), failed).catch(() => undefined);

@@ -10,6 +10,8 @@ import { createL1Cache } from './l1-cache.js';
 import { createL2Store } from './l2-store.js';
 import { obtainToken, type MintDeps, type ResolvedProfile } from './mint-coordinator.js';
 import { profileHosts, type ProfileConfig } from './profile-config.js';
+import type { ProfileRegistry } from './profile-registry.js';
+import type { EventPublisher } from '@gtb/events';
 import { createReadyWaiters, decodeReady, encodeReady } from './ready-channel.js';
 import { guardRedis } from './redis-guard.js';
 import { isUsable } from './refresh-policy.js';
@@ -23,7 +25,10 @@ export interface TokenServiceOptions {
   /** A separate connection for SUBSCRIBE (`duplicateRedis`). */
   subscriber: RedisClient;
   keys: Keys;
-  profiles: readonly ProfileConfig[];
+  /** The broker's one profile registry. */
+  profiles: ProfileRegistry;
+  /** Lifecycle events (`token.*`). */
+  events: Pick<EventPublisher, 'tryPublish'>;
   keyRing: KeyRing;
   logger: Logger;
   /** This replica's id, for logs. */
@@ -64,8 +69,6 @@ export interface TokenService {
   revoke(profile: string, older?: CachedToken): Promise<void>;
   /** What the admin view shows; never a token value. */
   state(profile: string): Promise<ProfileState>;
-  /** The configured profile names. */
-  profiles(): string[];
   /** Subscribes to the profiles' ready channels. */
   start(): Promise<void>;
   /** Unsubscribes and lets background refreshes finish (bounded). */
@@ -85,8 +88,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   const breakerOptions = { ...DEFAULT_BREAKER, ...options.breaker };
 
   const resolved = new Map<string, ResolvedProfile & { api: GenesysApi }>();
-  for (const config of options.profiles) {
-    if (resolved.has(config.name)) throw new GtbError('ERR_CONFIG_INVALID', `profile ${config.name} is configured twice`);
+  for (const { config } of options.profiles.all()) {
     const hosts = profileHosts(config);
     const common = { fetch: options.fetch ?? globalThis.fetch, timeoutMs: options.upstreamTimeoutMs ?? 10_000, now };
     resolved.set(config.name, {
@@ -103,7 +105,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   const store = createL2Store({ redis, keys, keyRing, logger, redisTimeoutMs });
   const waiters = createReadyWaiters();
   const deps: MintDeps = {
-    redis, keys, store, l1, waiters, logger, observer, now, random, lockTtlMs, waitTimeoutMs, redisTimeoutMs,
+    redis, keys, store, l1, waiters, logger, observer, events: options.events, now, random, lockTtlMs, waitTimeoutMs, redisTimeoutMs,
     lock: createDistributedLock({ redis, now }),
     cooldown: createCooldown({ redis, keys, redisTimeoutMs, options: { ...DEFAULT_COOLDOWN, ...options.cooldown } }),
     sleep: options.sleep ?? realSleep,
@@ -179,7 +181,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       return serve(p, stored, 'l2');
     }
     observer.cacheMiss?.();
-    const token = await obtainToken(deps, p, 'miss', 0);
+    const token = await obtainToken(deps, p, 'miss', 0, stored);
     if (!token) throw new GtbError('ERR_INTERNAL', 'no token after a mint');
     return token;
   }
@@ -225,7 +227,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         await guardRedis(() => redis.publish(keys.ready(p.config.name), encodeReady({ kind: 'revoked', ...(target ? { fence: target.fence } : {}) })), redisTimeoutMs, 'PUBLISH revoked');
       }
       logger.info({ profile: p.config.name, fingerprint: target?.fingerprint, purged: purge }, 'token revoked');
-      observer.event?.('token.revoked', { profile: p.config.name, ...(target ? { fingerprint: target.fingerprint } : {}) });
+      void options.events.tryPublish('token.revoked', p.config.name, { profile: p.config.name, ...(target ? { fingerprint: target.fingerprint } : {}) });
     },
 
     async state(name) {
@@ -243,7 +245,6 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       }
     },
 
-    profiles: () => [...resolved.keys()],
 
     async start() {
       if (started) return;

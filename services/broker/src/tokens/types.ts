@@ -33,28 +33,11 @@ export type ProfileState = {
   redisAvailable: boolean;
 };
 
-/** Lifecycle events the token service reports (docs/architecture.md § Lifecycle events). */
-export type TokenEventType = 'token.minted' | 'token.rotated' | 'token.mint_failed' | 'token.rate_limited' | 'token.revoked';
-
-/** Event data: fingerprints only, never a token. `expiresAt` is an ISO-8601 time. */
-export interface TokenEventData {
-  profile: string;
-  fingerprint?: string;
-  previousFingerprint?: string;
-  expiresAt?: string;
-  /** Seconds. */
-  retryAfter?: number;
-  /** A stable error code. */
-  error?: string;
-}
-
-/** Hooks for metrics and lifecycle events; every member is optional and must not throw. */
+/** Hooks for metrics; every member is optional and must not throw. (Lifecycle events go to the typed publisher.) */
 export interface TokenObserver {
   cacheHit?(layer: 'l1' | 'l2'): void;
   cacheMiss?(): void;
-  mintStarted?(profile: string): void;
   mintFinished?(profile: string, ms: number, outcome: 'ok' | 'throttled' | 'error'): void;
   lockWait?(ms: number): void;
   throttled?(profile: string): void;
-  event?(type: TokenEventType, data: TokenEventData): void;
 }

@@ -1,4 +1,5 @@
 import { GtbError } from '@gtb/errors';
+import { tokenBody } from '@gtb/genesys';
 import { onlyOptions } from '../args.js';
 import { brokerClientFor } from '../broker-settings.js';
 import type { CommandInput } from '../context.js';
@@ -16,15 +17,7 @@ export async function tokenCommand(input: CommandInput): Promise<number> {
   const token = await client.getToken(profile);
   if (input.json) {
     const now = (input.ctx.now ?? Date.now)();
-    jsonLine(input, {
-      access_token: token.accessToken,
-      token_type: token.tokenType,
-      expires_in: Math.max(0, Math.floor((token.expiresAt - now) / 1000)),
-      expires_at: new Date(token.expiresAt).toISOString(),
-      profile: token.profile,
-      api_base_url: token.apiBaseUrl,
-      fingerprint: token.fingerprint,
-    });
+    jsonLine(input, tokenBody(token, now));
   } else {
     line(input, token.accessToken);
   }

@@ -1,10 +1,11 @@
 import { hostname } from 'node:os';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { createKeys, createRedis, type RedisClient } from '@gtb/redis';
 import type { Logger } from '@gtb/logger';
 import { createEventPublisher } from '@gtb/events';
 import { createApp, type BrokerApp } from './app.js';
 import { createSharedRateLimitStore } from './http/shared-rate-limit-store.js';
+import { createBrokerListener } from './http/tls-listener.js';
 import { createBrokerMetrics, tokenObserver } from './metrics.js';
 import { createIdentityVerifier, type IdentityVerifier } from './identity/index.js';
 import { createPolicy } from './policy/index.js';
@@ -94,7 +95,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     },
   });
 
-  const server = createServer(broker.app);
+  const listener = createBrokerListener(broker.app, config.http.tls, logger);
+  const server = listener.server;
   server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -102,7 +104,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
-  const url = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${port}`;
+  const url = `${listener.scheme}://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${port}`;
   logger.info({ url, instanceId, profiles: profiles.names(), idps: config.idps.map((i) => i.issuer) }, 'broker listening');
 
   let stopping: Promise<void> | undefined;
@@ -113,6 +115,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
         stopped = true;
         broker.beginShutdown();
         sweeper.stop();
+        listener.close();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const timeout = new Promise<void>((resolve) => setTimeout(resolve, config.http.shutdownTimeoutMs).unref());

@@ -5,6 +5,7 @@ import { idpListSchema } from './identity/idp-config.js';
 import { policyConfigSchema } from './policy/index.js';
 import { profileConfigSchema } from './tokens/profile-config.js';
 import { keyRingConfigSchema } from './tokens/key-ring.js';
+import { httpTlsSchema } from './http/tls-config.js';
 import { trustedProxiesSchema } from './http/trusted-proxies.js';
 
 /** The broker's whole configuration: a YAML/JSON file (`GTB_BROKER_CONFIG_FILE`) plus `GTB_BROKER_*` overrides. */
@@ -20,6 +21,8 @@ export const brokerConfigSchema = z.strictObject({
     shutdownTimeoutMs: z.number().int().min(0).max(120_000).default(15_000),
     /** Answer `GET /v1/tokens/{profile}` from memory ahead of the middleware stack when it can: the same answer at ~1.5× the rate (test/bench). */
     fastPath: z.boolean().default(true),
+    /** HTTPS with a certificate reloaded on renewal; plain HTTP when absent (only behind a TLS-terminating proxy or mesh). */
+    tls: httpTlsSchema.optional().describe('Serve HTTPS: bearer tokens cross the network encrypted. Absent: plain HTTP, only acceptable behind a proxy or service mesh that terminates TLS on the same host.'),
   }).default({ host: '0.0.0.0', port: 8080, trustProxy: [], shutdownTimeoutMs: 15_000, fastPath: true }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   redis: redisConfigSchema,

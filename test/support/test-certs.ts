@@ -19,8 +19,8 @@ export interface TestCa extends CertPair {
   issue(options?: { commonName?: string; names?: string[]; ips?: string[]; client?: boolean }): Promise<CertPair>;
 }
 
-const DNS = 2;
-const IP = 7;
+const DNS = 2 as const;
+const IP = 7 as const;
 // SHA-256 signatures (the library's default, SHA-1, is refused by OpenSSL 3), valid from a minute ago for a day.
 const validity = () => ({ algorithm: 'sha256', notBeforeDate: new Date(Date.now() - 60_000), notAfterDate: new Date(Date.now() + 86_400_000) });
 

@@ -1,5 +1,6 @@
-import { Redis, Cluster, type RedisOptions } from 'ioredis';
+import { Redis, Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from './redis-config.js';
+import { tlsConnectOptions } from './redis-tls.js';
 
 /** A client of any mode; both classes share the command interface the project uses. */
 export type RedisClient = Redis | Cluster;
@@ -26,24 +27,46 @@ export function createRedis(config: RedisConfig, options: CreateRedisOptions = {
   };
   switch (config.mode) {
     case 'standalone':
-      return new Redis(config.url, common);
+      // A rediss:// URL alone turns TLS on with the system roots; the block adds CA, client cert, name.
+      return new Redis(config.url, config.tls ? { ...common, tls: tlsConnectOptions(config.tls) } : common);
     case 'sentinel':
-      return new Redis({
-        ...common,
-        sentinels: config.sentinels,
-        name: config.name,
-        password: config.password,
-        sentinelPassword: config.sentinelPassword,
-        db: config.db,
-      });
+      return new Redis(sentinelOptions(config, common));
     case 'cluster':
-      return new Cluster(config.nodes, {
-        redisOptions: { ...common, password: config.password },
-        clusterRetryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
-        enableOfflineQueue: !options.failFast,
-      });
+      return new Cluster(config.nodes, clusterOptions(config, common, options));
   }
 }
+
+/** Sentinel options, with TLS to the sentinels and to the master and replicas they name. */
+export function sentinelOptions(config: Extract<RedisConfig, { mode: 'sentinel' }>, common: RedisOptions = {}): RedisOptions {
+  const tls = config.tls ? tlsConnectOptions(config.tls) : undefined;
+  const sentinelTls = config.sentinelTls ? tlsConnectOptions(config.sentinelTls) : tls;
+  return {
+    ...common,
+    sentinels: config.sentinels,
+    name: config.name,
+    password: config.password,
+    sentinelPassword: config.sentinelPassword,
+    db: config.db,
+    // ioredis uses `tls` for the master/replica connections only with enableTLSForSentinelMode;
+    // the sentinel connections take `sentinelTLS`.
+    ...(tls ? { tls, enableTLSForSentinelMode: true } : {}),
+    ...(sentinelTls ? { sentinelTLS: sentinelTls } : {}),
+  };
+}
+
+/** Cluster options: TLS for every node connection, seed host names kept for the certificate check. */
+export function clusterOptions(config: Extract<RedisConfig, { mode: 'cluster' }>, common: RedisOptions = {}, options: CreateRedisOptions = {}): ClusterOptions {
+  return {
+    redisOptions: { ...common, password: config.password, ...(config.tls ? { tls: tlsConnectOptions(config.tls) } : {}) },
+    clusterRetryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
+    enableOfflineQueue: !options.failFast,
+    // By default ioredis resolves seed host names to IPs first, and TLS then checks the certificate
+    // against the IP; connecting to the name as given lets a certificate that names the host verify.
+    ...(config.tls ? { dnsLookup: keepHostName } : {}),
+  };
+}
+
+const keepHostName: NonNullable<ClusterOptions['dnsLookup']> = (hostname, callback) => callback(null, hostname);
 
 /** A second connection of the same kind, for SUBSCRIBE (a subscribed connection runs no commands). */
 export function duplicateRedis(client: RedisClient): RedisClient {

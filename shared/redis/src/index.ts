@@ -1,3 +1,4 @@
 export { createKeys, assertName, NAME_PATTERN, type Keys } from './keys.js';
 export { redisConfigSchema, type RedisConfig } from './redis-config.js';
-export { createRedis, duplicateRedis, waitReady, type RedisClient, type CreateRedisOptions } from './create-redis.js';
+export { redisTlsSchema, tlsConnectOptions, type RedisTlsConfig } from './redis-tls.js';
+export { createRedis, duplicateRedis, waitReady, sentinelOptions, clusterOptions, type RedisClient, type CreateRedisOptions } from './create-redis.js';

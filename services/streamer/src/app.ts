@@ -48,7 +48,7 @@ export function createStreamer(deps: StreamerDeps): Streamer {
   const metrics = createStreamerMetrics();
   const events = createEventPublisher({ redis, keys, source: eventSource('streamer', instanceId), logger, now });
   const gaps = createGapReporter({ events, logger, ...(deps.onGap ? { onReported: deps.onGap } : {}) });
-  const broker = createBrokerClient({ brokerUrl: config.brokerUrl, idpToken: deps.idpToken, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+  const broker = createBrokerClient({ brokerUrl: config.brokerUrl, ca: config.brokerCa, idpToken: deps.idpToken, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
   const apis = new Map<string, GenesysApi>();
   const api = (apiBaseUrl: string) => {
     let a = apis.get(apiBaseUrl);

@@ -1,5 +1,6 @@
 import { GtbError, isErrorCode } from '@gtb/errors';
 import type { FetchLike } from '@gtb/genesys';
+import { fetchTrusting } from './ca-fetch.js';
 
 /** A lease and the token it carries (`POST /v1/leases`, `…/renew`). */
 export interface Lease {
@@ -20,6 +21,8 @@ export interface BrokerClientOptions {
   brokerUrl: string;
   idpToken: IdpTokenSource;
   fetch?: FetchLike;
+  /** PEM CA to trust for an https broker (`brokerCa`); ignored when `fetch` is given. */
+  ca?: string | undefined;
   timeoutMs?: number;
 }
 
@@ -33,7 +36,7 @@ export interface BrokerClient {
 /** Builds the lease client; a 401 refreshes the IdP token once and retries. */
 export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
   const base = options.brokerUrl.replace(/\/+$/, '');
-  const fetchFn = options.fetch ?? globalThis.fetch;
+  const fetchFn = options.fetch ?? (options.ca ? fetchTrusting(options.ca) : globalThis.fetch);
   const timeoutMs = options.timeoutMs ?? 10_000;
 
   async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {

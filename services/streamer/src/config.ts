@@ -60,6 +60,9 @@ export const streamerConfigSchema = z.object({
   redis: redisConfigSchema,
   keyPrefix: z.string().default('gtb'),
   brokerUrl: z.string().url(),
+  /** PEM of the CA that signed an https broker's certificate; the system roots when absent. */
+  brokerCa: z.string().regex(/-----BEGIN CERTIFICATE-----/, 'must be PEM text holding one or more certificates').optional()
+    .describe('PEM of the CA that signed the broker\'s certificate, for an `https://` `brokerUrl` with a private CA (it replaces the system roots for calls to the broker). Give it as `brokerCaFile: /etc/gtb/broker-ca/ca.crt`; read at start.'),
   identity: z.object({
     issuer: z.string().url(),
     clientId: z.string().min(1),

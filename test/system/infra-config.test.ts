@@ -37,7 +37,9 @@ function withDummySecrets(raw: unknown, dir: string): { file: string; secretPath
       if (/File$/.test(key) && typeof value === 'string') {
         secretPaths.push(value);
         const dummy = join(dir, `secret-${n++}`);
-        writeFileSync(dummy, key === 'keyFile' ? randomBytes(32).toString('base64') : `dummy-${randomBytes(12).toString('hex')}`);
+        // A CA or certificate setting must look like PEM (the schemas check the armour).
+        const pem = /(?:^ca|Ca|^cert)File$/.test(key) ? `-----BEGIN CERTIFICATE-----\n${randomBytes(12).toString('base64')}\n-----END CERTIFICATE-----` : undefined;
+        writeFileSync(dummy, key === 'keyFile' ? randomBytes(32).toString('base64') : pem ?? `dummy-${randomBytes(12).toString('hex')}`);
         obj[key] = dummy;
       } else visit(value);
     }

@@ -1,9 +1,17 @@
 import { GtbError } from '@gtb/errors';
 import { mapApiError, type GenesysApi } from '@gtb/genesys';
+import { fingerprint } from '@gtb/logger';
 
 /** A notification channel as `POST /api/v2/notifications/channels` returns it. */
 export interface Channel {
+  /**
+   * Also a capability: the connectUri is built from it, and whoever knows it can open the socket
+   * while the channel lives (up to 24 h). Used only in calls to Genesys; everything that leaves
+   * the process (logs, /readyz, lifecycle events, output entries) carries `fingerprint` instead.
+   */
   id: string;
+  /** `fingerprint(id)`: 12 hex, names the channel in logs, events and output entries. */
+  fingerprint: string;
   /** A capability: whoever has it can read the stream. Never logged whole (`redactUri`). */
   connectUri: string;
   /** Epoch ms of the channel's `expires`. */
@@ -29,7 +37,7 @@ export async function createChannel(api: GenesysApi, token: string, now: number)
   if (typeof id !== 'string' || !CHANNEL_ID.test(id) || typeof connectUri !== 'string' || !/^wss?:\/\//.test(connectUri) || Number.isNaN(expires)) {
     throw new GtbError('ERR_UPSTREAM_REJECTED', 'POST /api/v2/notifications/channels answered without id, connectUri and expires');
   }
-  return { id, connectUri, expiresAt: expires };
+  return { id, fingerprint: fingerprint(id), connectUri, expiresAt: expires };
 }
 
 /**

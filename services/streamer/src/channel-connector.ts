@@ -51,14 +51,14 @@ export async function connectChannel(deps: ConnectorDeps, lease: Lease, handlers
   const api = deps.api(lease.apiBaseUrl);
   void events.tryPublish('stream.handshake_initiated', stream.name, { stream: stream.name, profile: stream.profile });
   const channel = await createChannel(api, lease.accessToken, now());
-  const log = deps.logger.child({ channelId: channel.id });
+  const log = deps.logger.child({ channelFingerprint: channel.fingerprint });
   const result = await subscribe(api, lease.accessToken, channel.id, stream.topics, now());
   if (result.rejected.length > 0) {
     metrics.topicsRejected.inc({ stream: stream.name }, result.rejected.length);
     log.error({ rejected: result.rejected, accepted: result.accepted.length, allowPartial: stream.allowPartialTopics }, 'Genesys rejected topics of this stream');
     const summary = `${result.rejected.length} topic(s) rejected: ${result.rejected.map((r) => r.topic).join(', ')}`.slice(0, 200);
     if (!stream.allowPartialTopics || result.accepted.length === 0) {
-      void events.tryPublish('stream.dropped', stream.name, { stream: stream.name, channelId: channel.id, reason: summary, planned: false });
+      void events.tryPublish('stream.dropped', stream.name, { stream: stream.name, channelFingerprint: channel.fingerprint, reason: summary, planned: false });
       throw new GtbError('ERR_TOPICS_REJECTED', summary, { details: { rejected: result.rejected } });
     }
   }

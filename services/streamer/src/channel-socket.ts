@@ -58,7 +58,7 @@ const PING = JSON.stringify({ message: 'ping' });
 export function openChannelSocket(options: ChannelSocketOptions): ChannelSocket {
   const { channel, now, heartbeatTimeoutMs, pongTimeoutMs, connectTimeoutMs } = options;
   const connectionId = randomUUID();
-  const log = options.logger.child({ channelId: channel.id, connectionId });
+  const log = options.logger.child({ channelFingerprint: channel.fingerprint, connectionId });
   const startedAt = now();
   let receivingAt: number | undefined;
   let lastFrameAt: number | undefined;

@@ -11,7 +11,8 @@ export interface PendingEvent {
   /** The frame as received. */
   text: string;
   receivedAt: number;
-  channelId: string;
+  /** `fingerprint()` of the channel it came on (the id itself is a capability and stays in the process). */
+  channelFingerprint: string;
   sequence?: number;
   correlationId?: string;
 }
@@ -125,7 +126,7 @@ export function createEventSink(options: EventSinkOptions): EventSink {
       pipeline.evalsha(WRITE_SCRIPT_SHA, 3, keys.dedupe(stream, e.dedupeId), keys.events(stream), keys.ownerFence(stream),
         options.dedupeWindowMs, maxLen, fenceArg,
         'id', e.dedupeId, 'topic', e.topic, 'event', e.text,
-        'received_at', new Date(e.receivedAt).toISOString(), 'instance', options.instanceId, 'channel', e.channelId,
+        'received_at', new Date(e.receivedAt).toISOString(), 'instance', options.instanceId, 'channel_fingerprint', e.channelFingerprint,
         ...(e.sequence === undefined ? [] : ['sequence', String(e.sequence)]));
     }
     let timer: NodeJS.Timeout | undefined;

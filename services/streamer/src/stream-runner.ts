@@ -137,7 +137,7 @@ export function createStreamRunner(deps: StreamRunnerDeps): StreamRunner {
     },
     worker: () => worker,
     status() {
-      const s = worker?.status() ?? { stream: stream.name, receiving: false, channelId: undefined, rollovers: 0, failed: undefined };
+      const s = worker?.status() ?? { stream: stream.name, receiving: false, channelFingerprint: undefined, rollovers: 0, failed: undefined };
       return { ...s, owner: worker !== undefined, buffered: sink.pending(), redisDegraded: sink.degraded() };
     },
     async stop() {

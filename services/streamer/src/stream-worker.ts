@@ -34,7 +34,8 @@ export interface StreamWorkerDeps {
 export interface WorkerStatus {
   stream: string;
   receiving: boolean;
-  channelId: string | undefined;
+  /** The primary channel's fingerprint (never its id: whoever has the id can open the socket). */
+  channelFingerprint: string | undefined;
   rollovers: number;
   failed: string | undefined;
 }
@@ -84,13 +85,13 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
       if (frame.kind === 'event') {
         metrics.eventsIn.inc(labels);
         sink.push({
-          dedupeId: frame.dedupeId, topic: frame.topic, text: frame.text, receivedAt: at, channelId: conn.socket.channel.id,
+          dedupeId: frame.dedupeId, topic: frame.topic, text: frame.text, receivedAt: at, channelFingerprint: conn.socket.channel.fingerprint,
           ...(frame.sequence === undefined ? {} : { sequence: frame.sequence }),
           ...(frame.correlationId === undefined ? {} : { correlationId: frame.correlationId }),
         });
         return;
       }
-      log.info({ topic: frame.topic, channelId: conn.socket.channel.id }, 'system message');
+      log.info({ topic: frame.topic, channelFingerprint: conn.socket.channel.fingerprint }, 'system message');
       const trigger = frame.topic === 'v2.system.socket_closing' ? 'socket_closing'
         : frame.topic.startsWith('v2.system.token_revoked') ? 'token_revoked'
         : frame.topic.startsWith('v2.system.no_longer_subscribed') ? 'no_longer_subscribed' : undefined;
@@ -113,7 +114,7 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
         metrics.gaps.inc({ stream: stream.name, cause: 'drop' });
         openGap = undefined;
       }
-      log.debug({ channelId: conn.socket.channel.id }, 'socket receiving');
+      log.debug({ channelFingerprint: conn.socket.channel.fingerprint }, 'socket receiving');
     },
     onEnd(conn: Connection, end: SocketEnd) {
       connections.delete(conn);
@@ -121,11 +122,11 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
       metrics.sockets.set(labels, [...connections].filter((c) => c.socket.receivingAt !== undefined).length);
       const planned = end.planned || conn.retiring || stopped;
       void events.tryPublish('stream.dropped', stream.name, {
-        stream: stream.name, channelId: conn.socket.channel.id, reason: end.reason.slice(0, 200) || 'closed', planned,
+        stream: stream.name, channelFingerprint: conn.socket.channel.fingerprint, reason: end.reason.slice(0, 200) || 'closed', planned,
         ...(end.code !== undefined && end.code >= 1000 && end.code <= 4999 ? { closeCode: end.code } : {}),
       });
       if (planned) return;
-      log.warn({ channelId: conn.socket.channel.id, reason: end.reason }, 'socket dropped unexpectedly');
+      log.warn({ channelFingerprint: conn.socket.channel.fingerprint, reason: end.reason }, 'socket dropped unexpectedly');
       if (conn === primary) primary = undefined;
       if (receiving()) {
         // Another socket (a rollover's new one) delivers: the overlap covers this drop.
@@ -193,7 +194,7 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
       });
     });
     tokenCheck(Math.max(conn.tokenExpiresAt - timing.tokenExpiryMarginMs - t, (conn.tokenExpiresAt - t) / 2));
-    void events.tryPublish('stream.connected', stream.name, { stream: stream.name, channelId: channel.id, connectionId: conn.socket.connectionId });
+    void events.tryPublish('stream.connected', stream.name, { stream: stream.name, channelFingerprint: channel.fingerprint, connectionId: conn.socket.connectionId });
   }
 
   async function doRollover(trigger: string): Promise<void> {
@@ -212,9 +213,9 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
     if (old) {
       metrics.rollovers.inc({ stream: stream.name, trigger });
       void events.tryPublish('stream.rolled_over', stream.name, {
-        stream: stream.name, fromChannelId: old.socket.channel.id, toChannelId: next.socket.channel.id, trigger, overlapMs: Math.max(0, now() - (next.socket.receivingAt ?? started)),
+        stream: stream.name, fromChannelFingerprint: old.socket.channel.fingerprint, toChannelFingerprint: next.socket.channel.fingerprint, trigger, overlapMs: Math.max(0, now() - (next.socket.receivingAt ?? started)),
       });
-      log.info({ from: old.socket.channel.id, to: next.socket.channel.id, trigger, tookMs: now() - started }, 'rolled over');
+      log.info({ from: old.socket.channel.fingerprint, to: next.socket.channel.fingerprint, trigger, tookMs: now() - started }, 'rolled over');
     }
   }
 
@@ -256,7 +257,7 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
       if (primary && primary.fingerprint === fingerprint) return;
       void rollover('token_rotated');
     },
-    status: () => ({ stream: stream.name, receiving: receiving(), channelId: primary?.socket.channel.id, rollovers: rolloverCount, failed }),
+    status: () => ({ stream: stream.name, receiving: receiving(), channelFingerprint: primary?.socket.channel.fingerprint, rollovers: rolloverCount, failed }),
     async stop() {
       stopped = true;
       stopSignal.abort();

@@ -49,12 +49,12 @@ test('a stalled (half-open) socket is detected and replaced within two heartbeat
   await waitFor('ready', () => s.streamer.health().ready, { timeoutMs: 15_000 });
   const generating = sys.sandbox.admin.generateEvents({ topic: TOPIC, count: 600, ratePerSecond: 200 });
   await sleep(1_000);
-  const stalled = s.streamer.health().streams[0]!.channelId!;
+  const stalled = s.streamer.health().streams[0]!.channelFingerprint!;
   const stallAt = Date.now();
-  sys.sandbox.admin.injectFault({ type: 'stall', channelId: stalled });
+  sys.sandbox.admin.injectFault({ type: 'stall', channelId: sys.channelIdOf(stalled)! });
   const replacedAt = await waitFor('a new receiving socket', () => {
     const st = s.streamer.health().streams[0]!;
-    return st.channelId !== stalled && st.receiving ? Date.now() : 0;
+    return st.channelFingerprint !== stalled && st.receiving ? Date.now() : 0;
   }, { timeoutMs: 10_000, intervalMs: 5 });
   assert.ok(replacedAt - stallAt <= 1_000, `replaced after ${replacedAt - stallAt} ms`);
   await generating;

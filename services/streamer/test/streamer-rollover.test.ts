@@ -19,7 +19,7 @@ test('forced rollovers under load (socket_closing, rotation, revocation, channel
   for (let i = 0; Date.now() < deadline; i++) {
     await sleep(1_200);
     const trigger = triggers[i % triggers.length]!;
-    const channelId = s.streamer.health().streams[0]?.channelId;
+    const channelId = sys.channelIdOf(s.streamer.health().streams[0]?.channelFingerprint);
     if (trigger === 'socket_closing' && channelId) {
       try { sys.sandbox.admin.closeSocket(channelId, { notice: true }); } catch { /* rolled over meanwhile */ }
     } else if (trigger === 'rotate') {
@@ -66,21 +66,21 @@ test('a socket_closing notice on the new socket during a rollover\'s overlap sti
   t.after(() => sys.close());
   const s = await sys.startStreamer({ timing: { ...TEST_TIMING, overlapMs: 1_000 } });
   await waitFor('ready', () => s.streamer.health().ready, { timeoutMs: 15_000 });
-  const first = s.streamer.health().streams[0]!.channelId;
+  const first = s.streamer.health().streams[0]!.channelFingerprint;
   const count = 200 * 8;
   const generating = sys.sandbox.admin.generateEvents({ topic: TOPIC, count, ratePerSecond: 200 });
   await sleep(1_000);
   void sys.rotate();
   const second = await waitFor('the rotation to promote a new socket', () => {
-    const id = s.streamer.health().streams[0]?.channelId;
-    return id && id !== first ? id : undefined;
+    const fp = s.streamer.health().streams[0]?.channelFingerprint;
+    return fp && fp !== first ? fp : undefined;
   }, { timeoutMs: 10_000 });
-  sys.sandbox.admin.closeSocket(second, { notice: true }); // inside the 1 s overlap
+  sys.sandbox.admin.closeSocket(sys.channelIdOf(second)!, { notice: true }); // inside the 1 s overlap
   assert.equal((await generating).sent, count);
   await waitFor('all events written', async () => (await sys.output()).length >= count, { timeoutMs: 20_000 });
   const out = await sys.output();
   assert.deepEqual(checkSequences(out.map((e) => e.sequence), count), { missing: [], duplicated: [] });
-  const rolled = (await sys.lifecycle(['stream.rolled_over'])).map((e) => e.data as { trigger: string; fromChannelId: string });
-  assert.ok(rolled.some((r) => r.trigger === 'socket_closing' && r.fromChannelId === second), `no socket_closing rollover from the new socket: ${JSON.stringify(rolled)}`);
+  const rolled = (await sys.lifecycle(['stream.rolled_over'])).map((e) => e.data as { trigger: string; fromChannelFingerprint: string });
+  assert.ok(rolled.some((r) => r.trigger === 'socket_closing' && r.fromChannelFingerprint === second), `no socket_closing rollover from the new socket: ${JSON.stringify(rolled)}`);
   assert.deepEqual(s.gaps, []);
 });

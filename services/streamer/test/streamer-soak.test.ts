@@ -31,7 +31,7 @@ test('soak: 1,000 events/s for 60 s with forced rollovers, every event exactly o
   for (let i = 0; Date.now() - started < seconds * 1000 - 3_000; i++) {
     await sleep(3_000);
     const trigger = triggers[i % triggers.length]!;
-    const channelId = s.streamer.health().streams[0]?.channelId;
+    const channelId = sys.channelIdOf(s.streamer.health().streams[0]?.channelFingerprint);
     if (trigger === 'socket_closing' && channelId) {
       for (const id of [channelId, naive.channelId]) {
         try { sys.sandbox.admin.closeSocket(id!, { notice: true }); } catch { /* rolled over meanwhile */ }

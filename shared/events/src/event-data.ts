@@ -51,19 +51,20 @@ export const EVENT_DATA_SCHEMAS = {
   'lease.renewed': lease,
   'lease.released': lease,
   'lease.expired': lease,
-  'stream.handshake_initiated': z.strictObject({ stream: name, profile: name, channelId: id.optional() }),
-  'stream.connected': z.strictObject({ stream: name, channelId: id, connectionId: id }),
+  // Channels by fingerprint only: a channel id is a capability (its socket opens without a token).
+  'stream.handshake_initiated': z.strictObject({ stream: name, profile: name, channelFingerprint: fingerprint.optional() }),
+  'stream.connected': z.strictObject({ stream: name, channelFingerprint: fingerprint, connectionId: id }),
   'stream.dropped': z.strictObject({
     stream: name,
-    channelId: id,
+    channelFingerprint: fingerprint,
     reason: text(200),
     closeCode: z.number().int().min(1000).max(4999).optional(),
     planned: z.boolean(),
   }),
   'stream.rolled_over': z.strictObject({
     stream: name,
-    fromChannelId: id,
-    toChannelId: id,
+    fromChannelFingerprint: fingerprint,
+    toChannelFingerprint: fingerprint,
     /** Why: `socket_closing`, `token_rotated`, `token_revoked`, `channel_expiring`, `token_expiring`, `manual`… */
     trigger: word,
     overlapMs: nonNegInt,

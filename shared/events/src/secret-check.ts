@@ -7,19 +7,22 @@
  * - a JWS/JWT compact serialisation (`eyJ…` header, dot, payload, dot);
  * - an HTTP credential: `Bearer <x>` or `Basic <x>`;
  * - a WebSocket URI (`ws://`, `wss://`): a Genesys `connectUri` is a capability;
+ * - a Genesys notification channel id (`streaming-<n>-<id>`): the connectUri is built from it, so
+ *   it opens the channel's socket just as well (events name channels by fingerprint);
  * - a URL with a password in its user-info (`scheme://user:pass@`);
  * - a run of 32+ token characters mixing upper case, lower case and digits (base64/base64url of
  *   random bytes: opaque Genesys tokens, client secrets);
  * - a run of 48+ token characters of any kind (long hex secrets).
  *
  * The thresholds leave room for what events legitimately hold: 12-hex fingerprints, UUIDs (36),
- * Genesys channel ids such as `streaming-2-aa5h48uk0srhpugh2994klj918` (38, one case), ISO times.
+ * stream and instance names, ISO times.
  * A 32-hex secret in lower case would pass; schemas keep such fields out by their formats instead.
  */
 const PATTERNS: ReadonlyArray<{ name: string; test: (s: string) => boolean }> = [
   { name: 'jwt', test: (s) => /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\./.test(s) },
   { name: 'http-credential', test: (s) => /\b(?:bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}/i.test(s) },
   { name: 'websocket-uri', test: (s) => /\bwss?:\/\//i.test(s) },
+  { name: 'channel-id', test: (s) => /\bstreaming-\d+-[a-z0-9]{16,}/i.test(s) },
   { name: 'url-password', test: (s) => /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:[^/\s@]+@/i.test(s) },
   { name: 'opaque-token', test: hasLongMixedRun },
 ];

@@ -70,6 +70,9 @@ test('data is strict and typed per event type', () => {
     ['stream.dropped', { ...SAMPLES['stream.dropped'].data, planned: 'yes' }],
     ['stream.dropped', { ...SAMPLES['stream.dropped'].data, closeCode: 99 }],
     ['stream.rolled_over', { ...SAMPLES['stream.rolled_over'].data, overlapMs: 1.5 }],
+    // A channel goes by its fingerprint, never by its id (which opens its socket).
+    ['stream.rolled_over', { ...SAMPLES['stream.rolled_over'].data, toChannelFingerprint: 'ch-2' }],
+    ['stream.connected', { stream: 'queues', channelId: 'ch-1', connectionId: 'c-1' }],
     ['stream.gap', { ...SAMPLES['stream.gap'].data, from: '2030-01-01T00:00:00Z' }], // after `to`
     ['stream.failover', { stream: 'queues', toInstance: 'b' }],
     ['token.minted', 'a string'],
@@ -90,6 +93,7 @@ test('token-looking values are refused anywhere in data, and never echoed', () =
     `Bearer ${'x'.repeat(20)}`,
     'authorization: basic dXNlcjpwYXNzd29yZA==',
     'wss://streaming.mypurecloud.com/channels/streaming-2-abc',
+    'socket of streaming-2-aa5h48uk0srhpugh2994klj918 closed',
     'https://client:s3cret@login.example.com/',
     hex64,
   ];
@@ -109,7 +113,7 @@ test('token-looking values are refused anywhere in data, and never echoed', () =
   // Under an unknown key too: the secret check runs before the strict schema.
   assert.throws(() => parseEvent(envelope('token.minted', {}, { ...SAMPLES['token.minted'].data, token: opaque })), { code: 'ERR_EVENT_SECRET_IN_DATA' });
   // What events legitimately carry is not mistaken for a secret.
-  for (const ok of ['ba7816bf8f01', randomUUID(), 'streaming-2-aa5h48uk0srhpugh2994klj918', '2029-01-01T00:00:00.000Z', 'rate limit exceeded', 'streamer-7c9d8f6b5-x2x4k']) {
+  for (const ok of ['ba7816bf8f01', randomUUID(), 'streaming-2', '2029-01-01T00:00:00.000Z', 'rate limit exceeded', 'streamer-7c9d8f6b5-x2x4k']) {
     assert.equal(secretLikeReason(ok), undefined, ok);
   }
 });

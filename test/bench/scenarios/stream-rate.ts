@@ -72,7 +72,7 @@ export interface StreamRateResult {
 export interface StreamerChild {
   url: string;
   metrics(): Promise<string>;
-  /** The channel the streamer currently receives on (from /readyz). */
+  /** The channel the streamer currently receives on (/readyz names it by fingerprint; the sandbox knows its id). */
   channelId(): Promise<string | undefined>;
   stop(): Promise<void>;
 }
@@ -94,8 +94,8 @@ export async function startStreamerChild(ctx: BenchContext, sys: StreamSystem, n
     url,
     metrics: async () => (await fetch(`${url}/metrics`)).text(),
     async channelId() {
-      const body = await (await fetch(`${url}/readyz`)).json() as { streams?: { channelId?: string }[] };
-      return body.streams?.[0]?.channelId;
+      const body = await (await fetch(`${url}/readyz`)).json() as { streams?: { channelFingerprint?: string }[] };
+      return sys.channelIdOf(body.streams?.[0]?.channelFingerprint);
     },
     stop: () => stopProcess(proc),
   };

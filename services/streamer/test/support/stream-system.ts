@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '@gtb/sandbox';
 import { createRedis, waitReady, type RedisClient } from '@gtb/redis';
 import type { AnyCloudEvent } from '@gtb/events';
+import { fingerprint } from '@gtb/logger';
 import { startIdp, type TestIdp } from '../../../../test/fixtures/idp/index.js';
 import { brokerConfigFor, CLIENTS, memoryLogger, REDIS_URL, waitUntilReady } from '../../../../test/support/system.js';
 import {
@@ -52,6 +53,11 @@ export interface StreamSystem {
   output(stream?: string, redis?: RedisClient): Promise<OutputEntry[]>;
   /** Lifecycle events of the given types written so far. */
   lifecycle(types?: string[]): Promise<AnyCloudEvent[]>;
+  /**
+   * The real id of a connected channel, from the fingerprint the streamer shows (`/readyz`,
+   * events): the streamer never lets the id out, the sandbox's admin API knows it.
+   */
+  channelIdOf(channelFingerprint: string | undefined): string | undefined;
   close(): Promise<void>;
 }
 
@@ -114,6 +120,7 @@ export async function startStreamSystem(options: StreamSystemOptions = {}): Prom
     revokeViaBroker: () => admin('DELETE', '/v1/profiles/sales/token'),
     output: (stream = STREAM, client = redis) => readOutput(client, prefix, stream),
     lifecycle: (types) => readLifecycle(redis, prefix, types),
+    channelIdOf: (fp) => (fp === undefined ? undefined : sandbox.admin.connectedChannels().find((id) => fingerprint(id) === fp)),
     async close() {
       for (const s of [...streamers]) await s.stop().catch(() => undefined);
       for (const c of extraRedis) c.disconnect();

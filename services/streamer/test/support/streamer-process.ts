@@ -15,7 +15,7 @@ export interface StreamerProcess {
   child: ChildProcess;
   lines: string[];
   exited: Promise<number | string>;
-  readyz(): Promise<{ status: number; body: { ready: boolean; streams: { owner: boolean; receiving: boolean; channelId?: string }[] } }>;
+  readyz(): Promise<{ status: number; body: { ready: boolean; streams: { owner: boolean; receiving: boolean; channelFingerprint?: string }[] } }>;
   kill(): Promise<void>;
   stop(graceMs?: number): Promise<void>;
 }

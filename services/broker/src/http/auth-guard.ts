@@ -5,7 +5,7 @@ import { GtbError, isGtbError } from '@gtb/errors';
 import type { Identity, IdentityPort } from '../ports.js';
 
 export interface AuthGuardOptions {
-  identity: Pick<IdentityPort, 'verify'>;
+  identity: Pick<IdentityPort, 'verify' | 'cached'>;
   /** Failed authentications a client address may have in a minute before it is refused unverified. */
   failuresPerAddress: number;
   /** Failed authentications one token (by hash) may have in a minute, whatever the address. */
@@ -18,7 +18,9 @@ export interface AuthGuard {
   /**
    * Verifies the caller's IdP token, unless the caller's address or the token itself failed too
    * often in the last minute: then it refuses with 429 before any signature check or IdP call.
-   * A failure is counted against both.
+   * A failure is counted against both. A token this replica has already verified (and still
+   * caches) is never refused, so failures from other callers behind the same address cannot lock
+   * out a caller that has authenticated.
    */
   verify(req: Request, token: string): Promise<Identity>;
   /** Counts a failure that happened before there was a token to verify (a malformed header). */
@@ -53,6 +55,8 @@ export function createAuthGuard(options: AuthGuardOptions): AuthGuard {
 
   return {
     async verify(req, token) {
+      const known = options.identity.cached(token);
+      if (known) return known;
       const address = addressOf(req);
       const tokenKey = hashOf(token);
       await refuseIfBlocked(byAddress, address, options.failuresPerAddress);

@@ -6,7 +6,7 @@ import { leaseEventData, type LeaseStore } from './lease-store.js';
 export function startLeaseSweeper(options: { leases: LeaseStore; profiles: readonly string[]; intervalMs: number; events: Pick<EventPublisher, 'tryPublish'>; logger: Logger }) {
   const { leases, profiles, intervalMs, events, logger } = options;
   let running = false;
-  const timer = setInterval(async () => {
+  const sweep = async () => {
     if (running) return; // a slow Redis must not stack sweeps
     running = true;
     try {
@@ -19,7 +19,8 @@ export function startLeaseSweeper(options: { leases: LeaseStore; profiles: reado
     } finally {
       running = false;
     }
-  }, intervalMs);
+  };
+  const timer = setInterval(() => void sweep(), intervalMs);
   timer.unref();
   return { stop: () => clearInterval(timer) };
 }

@@ -58,6 +58,14 @@ export const openApiDocument = {
         responses: { 200: { description: 'The token (Cache-Control: no-store)', content: { 'application/json': { schema: tokenRef } } }, ...errors(400, 401, 403, 404, 429, 503) },
       },
     },
+    '/v1/tokens/{profile}/rejected': {
+      post: {
+        summary: 'Report that Genesys rejected this token (401): the broker confirms with Genesys, replaces it, and answers the current token',
+        security: bearer, parameters: [profileParam],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['fingerprint'], additionalProperties: false, properties: { fingerprint: { type: 'string', pattern: '^[0-9a-f]{12}$' } } } } } },
+        responses: { 200: { description: 'The current token, with `replaced` true when this report replaced it', content: { 'application/json': { schema: tokenRef } } }, ...errors(400, 401, 403, 404, 415, 429, 503) },
+      },
+    },
     '/oauth2/token': {
       post: {
         summary: 'RFC 8693 token exchange: a corporate IdP token for a Genesys token',

@@ -43,6 +43,8 @@ export interface TokenPort {
    */
   cached(profile: string): CachedToken | undefined;
   rotate(profile: string): Promise<CachedToken>;
+  /** Replaces the cached token if Genesys confirms it rejects it (see TokenService.replaceRejected). */
+  replaceRejected(profile: string, fingerprint: string): Promise<{ token: CachedToken; replaced: boolean }>;
   /**
    * Revokes at Genesys and purges the cache; with `token`, revokes only that (older) token and keeps
    * the cache, which by then holds its replacement.

@@ -39,7 +39,13 @@ const lease = z.strictObject({
 export const EVENT_DATA_SCHEMAS = {
   'token.minted': tokenIssued,
   'token.rotated': tokenIssued,
-  'token.revoked': z.strictObject({ profile: name, fingerprint: fingerprint.optional(), reason: text(200).optional() }),
+  'token.revoked': z.strictObject({
+    profile: name,
+    fingerprint: fingerprint.optional(),
+    /** `admin`: an operator revoked it through the broker; `upstream`: Genesys rejected it (revoked elsewhere) and the broker confirmed. */
+    cause: z.enum(['admin', 'upstream']).optional(),
+    reason: text(200).optional(),
+  }),
   'token.mint_failed': z.strictObject({
     profile: name,
     /** An ErrorCode of @gtb/errors or the upstream OAuth `error`, e.g. `invalid_client`. */

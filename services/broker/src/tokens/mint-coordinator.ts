@@ -57,7 +57,7 @@ export type MintMode = 'miss' | 'refresh' | 'rotate';
  * `keys.lock(p)` mints; everyone else waits for the ready message (with a bounded poll) and reads L2. Resolves null only in `refresh` mode, when there
  * was nothing for this replica to do.
  */
-export async function obtainToken(deps: MintDeps, p: ResolvedProfile, mode: MintMode, baseline: number, alreadyRead?: CachedToken | null): Promise<CachedToken | null> {
+export async function obtainToken(deps: MintDeps, p: ResolvedProfile, mode: MintMode, baseline: number, alreadyRead?: CachedToken | null, rejected?: string): Promise<CachedToken | null> {
   const name = p.config.name;
   // Waiting is bounded in real time: it limits how long a request hangs, not how long a token lives.
   const deadline = Date.now() + deps.waitTimeoutMs;
@@ -70,7 +70,7 @@ export async function obtainToken(deps: MintDeps, p: ResolvedProfile, mode: Mint
     if (isWanted(deps, p, current, mode, baseline)) return settle(deps, current!, waitStarted);
     await assertMayCallUpstream(deps, p, mode);
     const handle = await guardRedis(() => deps.lock.acquire(deps.keys.lock(name), deps.lockTtlMs), deps.redisTimeoutMs, 'acquire lock');
-    if (handle) return mintHolding(deps, p, handle, mode, baseline);
+    if (handle) return mintHolding(deps, p, handle, mode, baseline, rejected);
     if (mode === 'refresh') return null; // another replica is refreshing it
     waitStarted ??= Date.now();
     const left = deadline - Date.now();
@@ -106,7 +106,7 @@ async function assertMayCallUpstream(deps: MintDeps, p: ResolvedProfile, mode: M
   if (p.breaker.state() === 'open') p.breaker.check(); // throws ERR_CIRCUIT_OPEN with its retryAfter
 }
 
-async function mintHolding(deps: MintDeps, p: ResolvedProfile, handle: LockHandle, mode: MintMode, baseline: number): Promise<CachedToken | null> {
+async function mintHolding(deps: MintDeps, p: ResolvedProfile, handle: LockHandle, mode: MintMode, baseline: number, rejected?: string): Promise<CachedToken | null> {
   const name = p.config.name;
   // Mints can outlast the lock TTL (retries × timeouts): keep the lock while we work.
   const keepAlive = setInterval(() => {
@@ -127,6 +127,10 @@ async function mintHolding(deps: MintDeps, p: ResolvedProfile, handle: LockHandl
     const floor = Math.max(baseline, current?.fence ?? 0, deps.l1.get(name)?.fence ?? 0);
     if (fence <= floor) {
       fence = await guardRedis(() => deps.redis.incrby(deps.keys.fence(name), floor - fence + 1), deps.redisTimeoutMs, 'INCRBY fence');
+    }
+    // The one replica that replaces a token Genesys rejected says so, once for the cluster.
+    if (current && current.fingerprint === rejected) {
+      void deps.events.tryPublish('token.revoked', name, { profile: name, fingerprint: current.fingerprint, cause: 'upstream', reason: 'Genesys rejected the token; the broker confirmed with GET /api/v2/tokens/me' });
     }
     return await mintAndWrite(deps, p, fence, current);
   } finally {

@@ -67,6 +67,14 @@ export interface TokenService {
    * superseded token and keeps the cache (unless it is still the cached one).
    */
   revoke(profile: string, older?: CachedToken): Promise<void>;
+  /**
+   * A holder reports that Genesys rejected the token with this fingerprint. When it is still the
+   * cached token, Genesys is asked (`GET /api/v2/tokens/me`) before anything happens, so a report
+   * cannot force a mint; a confirmed dead token is replaced through the lock (one mint however many
+   * replicas and holders report it) and `token.revoked` (cause `upstream`) is published. Answers the
+   * current token and whether this report replaced it.
+   */
+  replaceRejected(profile: string, fingerprint: string): Promise<{ token: CachedToken; replaced: boolean }>;
   /** What the admin view shows; never a token value. */
   state(profile: string): Promise<ProfileState>;
   /** Subscribes to the profiles' ready channels. */
@@ -113,6 +121,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     pollMs: positive('pollMs', options.pollMs ?? 250),
   };
   const flights = createSingleFlight<CachedToken>();
+  const reports = createSingleFlight<{ token: CachedToken; replaced: boolean }>();
   const refreshing = new Map<string, Promise<void>>();
   const channels = new Map([...resolved.keys()].map((name) => [keys.ready(name), name]));
   let started = false;
@@ -173,6 +182,17 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     }
   }
 
+  /** Whether Genesys still accepts `token` (`GET /api/v2/tokens/me`): false only on its 401. */
+  async function acceptedUpstream(p: ResolvedProfile & { api: GenesysApi }, token: CachedToken): Promise<boolean> {
+    try {
+      await p.api.tokenInfo(token.accessToken);
+      return true;
+    } catch (err) {
+      if (isGtbError(err, 'ERR_UPSTREAM_REJECTED') && err.details?.upstreamStatus === 401) return false;
+      throw err;
+    }
+  }
+
   async function loadOrMint(p: ResolvedProfile): Promise<CachedToken> {
     const name = p.config.name;
     const stored = await store.read(name);
@@ -192,11 +212,13 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     return held && isUsable(held, now(), p.minTtlMs) ? serve(p, held, 'l1') : undefined;
   }
 
+  async function getToken(name: string): Promise<CachedToken> {
+    const p = profileOf(name);
+    return fromL1(p) ?? flights.run(p.config.name, () => loadOrMint(p));
+  }
+
   return {
-    async getToken(name) {
-      const p = profileOf(name);
-      return fromL1(p) ?? flights.run(p.config.name, () => loadOrMint(p));
-    },
+    getToken,
 
     cached(name) {
       const p = closed || typeof name !== 'string' ? undefined : resolved.get(name);
@@ -227,7 +249,29 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         await guardRedis(() => redis.publish(keys.ready(p.config.name), encodeReady({ kind: 'revoked', ...(target ? { fence: target.fence } : {}) })), redisTimeoutMs, 'PUBLISH revoked');
       }
       logger.info({ profile: p.config.name, fingerprint: target?.fingerprint, purged: purge }, 'token revoked');
-      void options.events.tryPublish('token.revoked', p.config.name, { profile: p.config.name, ...(target ? { fingerprint: target.fingerprint } : {}) });
+      void options.events.tryPublish('token.revoked', p.config.name, { profile: p.config.name, cause: 'admin', ...(target ? { fingerprint: target.fingerprint } : {}) });
+    },
+
+    async replaceRejected(name, reported) {
+      const p = profileOf(name);
+      return reports.run(`${p.config.name}:${reported}`, async () => {
+        const current = (await store.read(p.config.name)) ?? null;
+        // Already replaced (by another report, a rotation or a refresh): the holder just needs the new one.
+        if (!current || current.fingerprint !== reported) return { token: await getToken(name), replaced: false };
+        if (await acceptedUpstream(p, current)) return { token: current, replaced: false };
+        logger.warn({ profile: p.config.name, fingerprint: current.fingerprint }, 'Genesys rejects the cached token (revoked elsewhere); replacing it');
+        l1.delete(p.config.name);
+        try {
+          const token = await obtainToken(deps, p, 'rotate', current.fence, undefined, current.fingerprint);
+          if (!token) throw new GtbError('ERR_INTERNAL', 'no token after replacing a rejected one');
+          return { token, replaced: true };
+        } catch (err) {
+          // No replacement now (throttled, Genesys down): hand the dead token to no one meanwhile.
+          await store.purge(p.config.name).catch(() => undefined);
+          await guardRedis(() => redis.publish(keys.ready(p.config.name), encodeReady({ kind: 'revoked', fence: current.fence })), redisTimeoutMs, 'PUBLISH revoked').catch(() => undefined);
+          throw err;
+        }
+      });
     },
 
     async state(name) {

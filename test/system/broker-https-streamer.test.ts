@@ -10,7 +10,7 @@ import { certDir, createTestCa } from '../support/test-certs.js';
 import { brokerConfigSchema } from '../../services/broker/src/config.js';
 import { startBroker } from '../../services/broker/src/compose.js';
 import { streamerConfigSchema } from '../../services/streamer/src/config.js';
-import { createBrokerClient } from '../../services/streamer/src/broker-client.js';
+import { createStreamerBroker } from '../../services/streamer/src/broker.js';
 
 test('the streamer leases a token from an HTTPS broker through brokerCaFile; without the CA it cannot', async (t) => {
   const ca = await createTestCa();
@@ -40,27 +40,27 @@ test('the streamer leases a token from an HTTPS broker through brokerCaFile; wit
   assert.ok(config.brokerCa?.includes('BEGIN CERTIFICATE'));
 
   const idpToken = () => sys.tokenFor('streamer');
-  const client = createBrokerClient({ brokerUrl: config.brokerUrl, ca: config.brokerCa, idpToken });
+  const client = createStreamerBroker({ brokerUrl: config.brokerUrl, ca: config.brokerCa, idpToken });
   // The broker gets ready in the background (Redis subscription): retry the first grant briefly.
   let lease;
   for (let attempt = 0; ; attempt++) {
     try {
-      lease = await client.grant('sales', 'tls-test', 30);
+      lease = await client.acquireLease('sales', 'tls-test', 30);
       break;
     } catch (err) {
       if (attempt >= 50) throw err;
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  assert.ok(lease.accessToken.length > 10);
-  assert.equal(typeof lease.fingerprint, 'string');
-  await client.release(lease.leaseId);
+  assert.ok(lease.token.accessToken.length > 10);
+  assert.equal(typeof lease.token.fingerprint, 'string');
+  await client.releaseLease(lease.leaseId);
 
   // Node's fetch with the system roots: the broker's certificate is refused.
-  const untrusting = createBrokerClient({ brokerUrl: config.brokerUrl, idpToken });
-  await assert.rejects(untrusting.grant('sales', 'tls-test', 30), { code: 'ERR_BROKER_UNREACHABLE' });
+  const untrusting = createStreamerBroker({ brokerUrl: config.brokerUrl, idpToken });
+  await assert.rejects(untrusting.acquireLease('sales', 'tls-test', 30), { code: 'ERR_BROKER_UNREACHABLE' });
   // A CA that did not sign it does not help either.
   const stranger = await createTestCa('another CA');
-  const wrongCa = createBrokerClient({ brokerUrl: config.brokerUrl, ca: stranger.cert, idpToken });
-  await assert.rejects(wrongCa.grant('sales', 'tls-test', 30), { code: 'ERR_BROKER_UNREACHABLE' });
+  const wrongCa = createStreamerBroker({ brokerUrl: config.brokerUrl, ca: stranger.cert, idpToken });
+  await assert.rejects(wrongCa.acquireLease('sales', 'tls-test', 30), { code: 'ERR_BROKER_UNREACHABLE' });
 });

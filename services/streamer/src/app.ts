@@ -3,9 +3,10 @@ import { createEventPublisher, createEventSubscriber, eventSource, type EventPub
 import { createGenesysApi, type FetchLike, type GenesysApi } from '@gtb/genesys';
 import type { Logger } from '@gtb/logger';
 import { createKeys, type RedisClient } from '@gtb/redis';
-import { createBrokerClient, type IdpTokenSource } from './broker-client.js';
+import { createStreamerBroker } from './broker.js';
 import type { StreamerConfig } from './config.js';
 import { createGapReporter, type Gap } from './gap-reporter.js';
+import type { IdpTokenSource } from './idp-token.js';
 import { createStreamerMetrics, type StreamerMetrics } from './metrics.js';
 import { createStreamRunner, type StreamRunner } from './stream-runner.js';
 
@@ -48,7 +49,7 @@ export function createStreamer(deps: StreamerDeps): Streamer {
   const metrics = createStreamerMetrics();
   const events = createEventPublisher({ redis, keys, source: eventSource('streamer', instanceId), logger, now });
   const gaps = createGapReporter({ events, logger, ...(deps.onGap ? { onReported: deps.onGap } : {}) });
-  const broker = createBrokerClient({ brokerUrl: config.brokerUrl, ca: config.brokerCa, idpToken: deps.idpToken, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+  const broker = createStreamerBroker({ brokerUrl: config.brokerUrl, ca: config.brokerCa, idpToken: deps.idpToken, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
   const apis = new Map<string, GenesysApi>();
   const api = (apiBaseUrl: string) => {
     let a = apis.get(apiBaseUrl);

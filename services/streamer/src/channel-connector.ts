@@ -1,3 +1,4 @@
+import type { BrokerToken } from '@gtb/client';
 import { GtbError } from '@gtb/errors';
 import type { EventPublisher } from '@gtb/events';
 import type { GenesysApi } from '@gtb/genesys';
@@ -5,7 +6,6 @@ import { redactUri, type Logger } from '@gtb/logger';
 import { createChannel, subscribe } from './channel-api.js';
 import { openChannelSocket, type ChannelSocket, type SocketEnd } from './channel-socket.js';
 import type { Frame } from './frame.js';
-import type { Lease } from './broker-client.js';
 import type { StreamConfig, TimingConfig } from './config.js';
 import type { StreamerMetrics } from './metrics.js';
 
@@ -46,7 +46,7 @@ export interface ConnectHandlers {
  * counted and announced; unless the stream allows it, the channel is abandoned with
  * ERR_TOPICS_REJECTED rather than run silently on fewer topics than asked.
  */
-export async function connectChannel(deps: ConnectorDeps, lease: Lease, handlers: ConnectHandlers): Promise<Connection> {
+export async function connectChannel(deps: ConnectorDeps, lease: BrokerToken, handlers: ConnectHandlers): Promise<Connection> {
   const { stream, timing, events, metrics, now } = deps;
   const api = deps.api(lease.apiBaseUrl);
   void events.tryPublish('stream.handshake_initiated', stream.name, { stream: stream.name, profile: stream.profile });

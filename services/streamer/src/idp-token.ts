@@ -1,7 +1,9 @@
 import * as oidc from 'openid-client';
 import { GtbError } from '@gtb/errors';
 import type { Logger } from '@gtb/logger';
-import type { IdpTokenSource } from './broker-client.js';
+
+/** Source of the streamer's own IdP token; `force` drops a cached one the broker refused. */
+export type IdpTokenSource = (force?: boolean) => Promise<string>;
 
 export interface IdpTokenOptions {
   issuer: string;

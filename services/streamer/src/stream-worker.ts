@@ -3,7 +3,7 @@ import type { EventPublisher } from '@gtb/events';
 import type { GenesysApi } from '@gtb/genesys';
 import type { Logger } from '@gtb/logger';
 import { backoffDelay, sleep } from './backoff.js';
-import type { BrokerClient } from './broker-client.js';
+import type { BrokerClient, LeaseHelper } from '@gtb/client';
 import { connectChannel, type Connection } from './channel-connector.js';
 import type { SocketEnd } from './channel-socket.js';
 import type { StreamConfig, TimingConfig } from './config.js';
@@ -11,7 +11,7 @@ import type { EventSink } from './event-sink.js';
 import type { Frame } from './frame.js';
 import type { Gap, GapReporter } from './gap-reporter.js';
 import type { StreamerMetrics } from './metrics.js';
-import { startTokenLease, type TokenLease } from './token-lease.js';
+import { startStreamLease } from './stream-lease.js';
 
 export interface StreamWorkerDeps {
   stream: StreamConfig;
@@ -60,7 +60,7 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
   const log = deps.logger.child({ component: 'stream-worker', stream: stream.name });
   const labels = { stream: stream.name };
   const connections = new Set<Connection>();
-  let lease: TokenLease | undefined;
+  let lease: LeaseHelper | undefined;
   let primary: Connection | undefined;
   let openGap: Omit<Gap, 'to' | 'stream'> | undefined = deps.initialGap;
   let rolling: Promise<void> | undefined;
@@ -153,8 +153,8 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
       }
       try {
         // Renewing first picks up a rotated token; the broker answers from its cache.
-        const current = await lease!.refresh();
-        const conn = await connectChannel({ stream, timing, api: deps.api, events, metrics, logger: deps.logger, now }, current, handlers);
+        const current = await lease!.renewNow();
+        const conn = await connectChannel({ stream, timing, api: deps.api, events, metrics, logger: deps.logger, now }, current.token, handlers);
         if (stopped) {
           conn.retiring = true;
           conn.socket.close('stopping');
@@ -184,8 +184,8 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
     const tokenCheck = (delay: number) => later(delay, () => {
       if (primary !== conn || stopped) return;
       // A renewal that returns a new token rolls over through onTokenChanged ('token_rotated').
-      void lease!.refresh().then((current) => {
-        if (primary !== conn || current.fingerprint !== conn.fingerprint) return;
+      void lease!.renewNow().then((current) => {
+        if (primary !== conn || current.token.fingerprint !== conn.fingerprint) return;
         log.warn({ fingerprint: conn.fingerprint }, 'token expiring and the broker still hands out the same one; asking again');
         tokenCheck(Math.max(1_000, (conn.tokenExpiresAt - now()) / 2));
       }, (err: unknown) => {
@@ -237,7 +237,7 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
         if (noticed && primary && !stopped) {
           primary.pendingRollover = undefined;
           void rollover(noticed);
-        } else if (again && current && primary && current.fingerprint !== primary.fingerprint) void rollover(again);
+        } else if (again && current && primary && current.token.fingerprint !== primary.fingerprint) void rollover(again);
         else if (!stopped && !receiving() && !primary) void rollover('reconnect');
       });
     return rolling;
@@ -245,11 +245,15 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
 
   return {
     async start() {
-      lease = await startTokenLease({
+      lease = await startStreamLease({
         broker: deps.broker, profile: stream.profile, holder: `streamer:${deps.instanceId}:${stream.name}`.slice(0, 200),
-        ttlSeconds: timing.leaseTtlSeconds, now, logger: deps.logger,
+        ttlSeconds: timing.leaseTtlSeconds, now, random: deps.random, logger: deps.logger,
         onTokenChanged: () => { void rollover('token_rotated'); },
       });
+      if (stopped) {
+        await lease.stop(); // stopped while the first lease was on its way
+        return;
+      }
       await rollover('start');
     },
     rollover,
@@ -269,7 +273,7 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
         c.socket.close('stopping');
       }
       connections.clear();
-      await lease?.close();
+      await lease?.stop();
     },
   };
 }

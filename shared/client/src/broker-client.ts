@@ -1,6 +1,6 @@
 import { GtbError } from '@gtb/errors';
 import { isBrokerClientError } from './broker-client-error.js';
-import { createBrokerHttp, type BrokerHttp, type FetchLike } from './broker-http.js';
+import { createBrokerHttp, type BrokerHttp, type FetchLike, type IdentityTokenSource } from './broker-http.js';
 import { assertProfile, createBrokerApi, type BrokerApi } from './broker-api.js';
 import { parseTokenBody, type BrokerToken } from './broker-token.js';
 
@@ -8,7 +8,7 @@ export interface BrokerClientOptions {
   /** The broker's base URL. */
   url: string;
   /** Returns a current corporate IdP access token (the app caches and renews it). */
-  getIdentityToken: () => Promise<string>;
+  getIdentityToken: IdentityTokenSource;
   fetch?: FetchLike;
   /** Clock in epoch ms. */
   now?: () => number;

@@ -4,11 +4,17 @@ import { BrokerClientError, codeForAnswer, type Problem } from './broker-client-
 /** The part of `fetch` the client uses; inject one to add a proxy, mTLS or a test double. */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
+/**
+ * Returns a current corporate IdP access token. `forceRefresh` is set when the broker found the
+ * last one expired: a source that caches tokens should then fetch a new one.
+ */
+export type IdentityTokenSource = (options?: { forceRefresh?: boolean }) => Promise<string>;
+
 export interface BrokerHttpOptions {
   /** The broker's base URL, e.g. `https://gtb.internal`. */
   url: string;
   /** Returns a current corporate IdP access token; called for every request (cache it yourself). */
-  getIdentityToken: () => Promise<string>;
+  getIdentityToken: IdentityTokenSource;
   fetch?: FetchLike;
   /** Bound on one request, body included (default 10 000 ms). */
   timeoutMs?: number;
@@ -66,10 +72,10 @@ export function createBrokerHttp(options: BrokerHttpOptions): BrokerHttp {
   const fetchFn: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const now = options.now ?? Date.now;
 
-  async function identityToken(): Promise<string> {
+  async function identityToken(forceRefresh: boolean): Promise<string> {
     let token: unknown;
     try {
-      token = await options.getIdentityToken();
+      token = await (forceRefresh ? options.getIdentityToken({ forceRefresh }) : options.getIdentityToken());
     } catch (err) {
       const code = isGtbError(err) ? err.code : 'ERR_IDP_UNAVAILABLE';
       throw new BrokerClientError(code, 'could not get an identity token to present to the broker', { cause: err });
@@ -81,8 +87,8 @@ export function createBrokerHttp(options: BrokerHttpOptions): BrokerHttp {
     return token;
   }
 
-  async function once(method: string, path: string, body: unknown): Promise<{ res: Response; text: string }> {
-    const token = await identityToken();
+  async function once(method: string, path: string, body: unknown, forceRefresh = false): Promise<{ res: Response; text: string }> {
+    const token = await identityToken(forceRefresh);
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     try {
@@ -111,7 +117,7 @@ export function createBrokerHttp(options: BrokerHttpOptions): BrokerHttp {
       let parsed = parseJson(text);
       // An IdP token can expire between fetching and using it; one retry with a fresh one.
       if (res.status === 401 && problemOf(parsed).code === 'ERR_IDP_TOKEN_EXPIRED') {
-        ({ res, text } = await once(method, path, body));
+        ({ res, text } = await once(method, path, body, true));
         parsed = parseJson(text);
       }
       if (res.ok) return { status: res.status, body: parsed };

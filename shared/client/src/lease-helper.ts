@@ -1,14 +1,14 @@
 import { GtbError } from '@gtb/errors';
 import { createBrokerClient, type BrokerClient } from './broker-client.js';
 import { isBrokerClientError } from './broker-client-error.js';
-import type { FetchLike } from './broker-http.js';
+import type { FetchLike, IdentityTokenSource } from './broker-http.js';
 import type { BrokerLease, BrokerToken } from './broker-token.js';
 
 export interface LeaseHelperOptions {
   /** A client to use; or give `url` and `getIdentityToken` and one is built. */
   brokerClient?: BrokerClient;
   url?: string;
-  getIdentityToken?: () => Promise<string>;
+  getIdentityToken?: IdentityTokenSource;
   fetch?: FetchLike;
   profile: string;
   /** Who holds the lease, shown in the admin view (e.g. `streamer/pod-2`). */
@@ -38,6 +38,14 @@ export interface LeaseHelper {
   stop(): Promise<void>;
   /** The live lease and its token, if there is one. */
   current(): BrokerLease | undefined;
+  /**
+   * Renews now (or acquires, when no lease is held or the broker no longer knows it) and resolves
+   * with the lease: for a holder about to use the token that wants a rotation picked up first.
+   * Concurrent calls share one request; a changed token reaches `onToken` as with background
+   * renewals. A failure rejects here (it is not also reported to `onError`) and the background
+   * renewals go on.
+   */
+  renewNow(): Promise<BrokerLease>;
 }
 
 const asGtbError = (err: unknown, message: string) => (err instanceof GtbError ? err : new GtbError('ERR_INTERNAL', message, { cause: err }));
@@ -65,6 +73,7 @@ export function createLeaseHelper(options: LeaseHelperOptions): LeaseHelper {
   let state: 'new' | 'running' | 'stopped' = 'new';
   let timer: NodeJS.Timeout | undefined;
   let busy: Promise<void> = Promise.resolve();
+  let renewing: Promise<BrokerLease> | undefined;
   let failures = 0;
 
   const report = (error: GtbError) => {
@@ -98,13 +107,14 @@ export function createLeaseHelper(options: LeaseHelperOptions): LeaseHelper {
 
   function schedule(delayMs: number, step: () => Promise<void>): void {
     if (state !== 'running') return;
+    if (timer) clearTimeout(timer);
     timer = setTimeout(() => {
       timer = undefined;
       busy = step();
     }, Math.max(0, delayMs));
   }
 
-  function lost(cause: GtbError): void {
+  function reportLost(cause: GtbError): void {
     lease = undefined;
     const error = cause.code === 'ERR_LEASE_LOST' ? cause : new GtbError('ERR_LEASE_LOST', `lease on ${profile} lost`, { cause });
     try {
@@ -112,6 +122,10 @@ export function createLeaseHelper(options: LeaseHelperOptions): LeaseHelper {
     } catch {
       // as above
     }
+  }
+
+  function lost(cause: GtbError): void {
+    reportLost(cause);
     failures = 0;
     if (reacquire) schedule(backoff(), acquireAgain);
   }
@@ -155,7 +169,48 @@ export function createLeaseHelper(options: LeaseHelperOptions): LeaseHelper {
     }
   }
 
+  async function renewOrAcquireNow(previous: Promise<void>): Promise<BrokerLease> {
+    // After the background step in flight, and with none scheduled meanwhile: two steps at once
+    // could acquire a second lease.
+    await previous.catch(() => undefined);
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (state !== 'running') throw new GtbError('ERR_CONFIG_INVALID', 'the lease helper is not running');
+    try {
+      let next: BrokerLease | undefined;
+      const held = lease;
+      if (held) {
+        try {
+          next = await client.renewLease(held.leaseId);
+        } catch (err) {
+          if (!isBrokerClientError(err, 'ERR_LEASE_NOT_FOUND')) throw err;
+          reportLost(err);
+        }
+      }
+      next ??= await client.acquireLease(profile, holder, ttlSeconds);
+      if (state !== 'running') {
+        lease = next; // stop() waits for this call, then releases it
+        throw new GtbError('ERR_CONFIG_INVALID', 'the lease helper was stopped');
+      }
+      failures = 0;
+      deliver(next);
+      schedule(next.renewAfter - now(), renew);
+      return next;
+    } catch (err) {
+      const error = asGtbError(err, 'lease renewal failed');
+      schedule(backoff(error), lease ? renew : acquireAgain);
+      throw error;
+    }
+  }
+
   return {
+    renewNow() {
+      if (renewing) return renewing;
+      const call = renewOrAcquireNow(busy);
+      renewing = call;
+      busy = call.then(() => undefined, () => undefined).finally(() => { if (renewing === call) renewing = undefined; });
+      return call;
+    },
     async start() {
       if (state !== 'new') throw new GtbError('ERR_CONFIG_INVALID', 'a lease helper starts once');
       state = 'running';

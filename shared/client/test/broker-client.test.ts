@@ -104,6 +104,32 @@ test('503 with Retry-After, unknown codes and malformed answers', async (t) => {
   await assert.rejects(client.getToken('odd'), (err) => isBrokerClientError(err, 'ERR_BROKER_RESPONSE_INVALID'));
 });
 
+test('a 401 for an expired identity token is retried once, asking the source for a fresh token', async (t) => {
+  const seen: string[] = [];
+  const server = await startContractServer(t, (req, res) => {
+    seen.push(req.headers.authorization ?? '');
+    if (req.headers.authorization !== 'Bearer fresh-idp-token') {
+      res.writeHead(401, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ status: 401, code: 'ERR_IDP_TOKEN_EXPIRED', title: 'expired' }));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
+      access_token: 'genesys-token', token_type: 'Bearer', expires_in: 3600, expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+      profile: 'sales', api_base_url: 'https://api.example.com', fingerprint: 'ba7816bf8f01',
+    }));
+  });
+  const asked: (boolean | undefined)[] = [];
+  const client = createBrokerClient({
+    url: server.url,
+    getIdentityToken: async (options) => {
+      asked.push(options?.forceRefresh);
+      return options?.forceRefresh ? 'fresh-idp-token' : 'cached-idp-token';
+    },
+  });
+  assert.equal((await client.getToken('sales')).fingerprint, 'ba7816bf8f01');
+  assert.deepEqual(asked, [undefined, true]);
+  assert.deepEqual(seen, ['Bearer cached-idp-token', 'Bearer fresh-idp-token']);
+});
+
 test('options are validated where the client is built', () => {
   const ok = { url: 'http://127.0.0.1:1', getIdentityToken: async () => 'x' };
   for (const bad of [{ url: 'ftp://x' }, { url: 'not a url' }, { url: 'http://u:p@host' }, { refreshAhead: 1.5 }, { minTtlSeconds: -1 }, { timeoutMs: 0 }, { getIdentityToken: 'x' }]) {

@@ -53,6 +53,42 @@ test('lease helper: a lease removed behind its back is reported lost, then re-ac
   assert.notEqual(again.leaseId, lease.leaseId);
 });
 
+test('lease helper: renewNow renews at once, hands a rotated token over first, and acquires anew when the lease is gone', async (t) => {
+  const sys = await startSystem(t);
+  const ops = createBrokerClient({ url: sys.broker.url, getIdentityToken: () => sys.tokenFor('ops') });
+  const tokens: { fingerprint: string; rotated: boolean }[] = [];
+  const lost: GtbError[] = [];
+  const helper = createLeaseHelper({
+    url: sys.broker.url, getIdentityToken: () => sys.tokenFor('app'),
+    profile: 'sales', holder: 'lease-test/3', ttlSeconds: 60, // no background renewal during the test
+    onToken: (token, { rotated }) => void tokens.push({ fingerprint: token.fingerprint, rotated }),
+    onLost: (e) => lost.push(e),
+  });
+  t.after(() => helper.stop());
+  await assert.rejects(helper.renewNow(), (err: GtbError) => err.code === 'ERR_CONFIG_INVALID', 'not started');
+  const first = await helper.start();
+
+  // Concurrent calls share one renewal; the lease is extended (broker clock, whole seconds).
+  const [a, b] = await Promise.all([helper.renewNow(), helper.renewNow()]);
+  assert.equal(a, b);
+  assert.equal(a.leaseId, first.leaseId);
+  assert.ok(a.leaseExpiresAt >= first.leaseExpiresAt);
+
+  const rotated = await ops.rotate('sales');
+  const renewed = await helper.renewNow();
+  assert.equal(renewed.token.fingerprint, rotated.fingerprint);
+  assert.deepEqual(tokens.at(-1), { fingerprint: rotated.fingerprint, rotated: true }, 'onToken ran before renewNow resolved');
+
+  await ops.releaseLease(renewed.leaseId);
+  const again = await helper.renewNow();
+  assert.notEqual(again.leaseId, renewed.leaseId);
+  assert.equal(lost.length, 1);
+  assert.equal(lost[0]!.code, 'ERR_LEASE_LOST');
+  assert.deepEqual((await ops.listLeases()).map((l) => l.leaseId), [again.leaseId], 'one lease held, no stray second one');
+  await helper.stop();
+  assert.deepEqual(await ops.listLeases(), [], 'released');
+});
+
 test('lease helper: start fails with the broker error; options are checked', async (t) => {
   const sys = await startSystem(t);
   const helper = createLeaseHelper({ url: sys.broker.url, getIdentityToken: () => sys.tokenFor('app'), profile: 'support', holder: 'x', onToken: () => {} });

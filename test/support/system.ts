@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { startSandbox, type RunningSandbox } from '@gtb/sandbox';
 import { createLogger, type Logger } from '@gtb/logger';
 import { createRedis, waitReady, type RedisClient } from '@gtb/redis';
-import { startIdp, type TestIdp } from '../fixtures/idp/index.js';
+import { startIdp, type IdpClient, type TestIdp } from '../fixtures/idp/index.js';
 import { brokerConfigSchema, type BrokerConfig } from '../../services/broker/src/config.js';
 import { startBroker, type RunningBroker } from '../../services/broker/src/compose.js';
 
@@ -23,9 +23,13 @@ export interface SystemOptions {
   profiles?: string[];
   minTtlSeconds?: number;
   logLevel?: 'silent' | 'info' | 'debug';
-  /** Extra broker config merged over the generated one. */
-  brokerOverrides?: Partial<Record<keyof BrokerConfig, unknown>>;
+  /** Extra broker config merged over the generated one; a function gets the started IdPs (for rules bound to an issuer). */
+  brokerOverrides?: BrokerOverrides | ((started: { idp: TestIdp; otherIdp: TestIdp }) => BrokerOverrides);
+  /** More IdP clients (both IdPs know them), for tests that need other claims; tokens from `idp.clientCredentialsToken(id)`. */
+  extraClients?: IdpClient[];
 }
+
+type BrokerOverrides = Partial<Record<keyof BrokerConfig, unknown>>;
 
 export interface TestSystem {
   prefix: string;
@@ -36,6 +40,8 @@ export interface TestSystem {
   /** The raw (pre-parse) broker config, to start more replicas with. */
   rawConfig: Record<string, unknown>;
   redis: RedisClient;
+  /** The broker's log lines (at `logLevel`; none when silent). */
+  logLines: string[];
   tokenFor(client: keyof typeof CLIENTS): Promise<string>;
   get(path: string, client?: keyof typeof CLIENTS | null, init?: RequestInit): Promise<Response>;
   close(): Promise<void>;
@@ -76,15 +82,16 @@ export function brokerConfigFor(opts: { prefix: string; sandboxUrl: string; issu
 /** Starts Redis-prefixed sandbox + two IdPs + one broker replica, all on loopback. */
 export async function startSystem(options: SystemOptions = {}): Promise<TestSystem> {
   const prefix = `test-${randomUUID().slice(0, 8)}`;
-  const { logger } = memoryLogger(options.logLevel ?? 'silent');
+  const { logger, lines: logLines } = memoryLogger(options.logLevel ?? 'silent');
   const sandbox = await startSandbox({ port: 0, adminKey: 'test-admin-key' });
-  const idp = await startIdp({ clients: Object.values(CLIENTS) });
-  const otherIdp = await startIdp({ clients: Object.values(CLIENTS) });
+  const idpClients = [...Object.values(CLIENTS), ...(options.extraClients ?? [])];
+  const idp = await startIdp({ clients: idpClients });
+  const otherIdp = await startIdp({ clients: idpClients });
   const profiles = options.profiles ?? ['sales'];
   const clients = profiles.map((name) => ({ name, ...sandbox.admin.createClient({ tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3600, name }) }));
   const rawConfig: Record<string, unknown> = {
     ...brokerConfigFor({ prefix, sandboxUrl: sandbox.url, issuers: [idp.issuer, otherIdp.issuer], audience: idp.audience, clients, minTtlSeconds: options.minTtlSeconds }),
-    ...(options.brokerOverrides ?? {}),
+    ...(typeof options.brokerOverrides === 'function' ? options.brokerOverrides({ idp, otherIdp }) : options.brokerOverrides ?? {}),
   };
   const broker = await startBroker({ config: brokerConfigSchema.parse(rawConfig), logger });
   await waitUntilReady(broker.url);
@@ -100,7 +107,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     return t;
   };
   return {
-    prefix, sandbox, idp, otherIdp, broker, rawConfig, redis, tokenFor,
+    prefix, sandbox, idp, otherIdp, broker, rawConfig, redis, logLines, tokenFor,
     async get(path, client = 'app', init = {}) {
       const headers = new Headers(init.headers);
       if (client) headers.set('authorization', `Bearer ${await tokenFor(client)}`);

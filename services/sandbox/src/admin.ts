@@ -1,5 +1,5 @@
 import { GtbError } from '@gtb/errors';
-import { expireChannels, removeChannel } from './channels.js';
+import { connectUri, expireChannels, removeChannel } from './channels.js';
 import { createClient } from './clients.js';
 import { createCounters, type Counters } from './counters.js';
 import { generateEvents, type GenerateEventsRequest, type GenerateEventsResult } from './event-generator.js';
@@ -29,6 +29,12 @@ export interface SandboxAdmin {
   revokeToken(target: string | { clientId: string }): number;
   /** Ids of channels with an open socket. */
   connectedChannels(): string[];
+  /**
+   * Every secret the sandbox has handed out since the start (or reset): access tokens (revoked and
+   * expired included), client secrets, channel ids and their connect URIs. In process only (no HTTP
+   * route), for tests that scan logs and Redis for leaks.
+   */
+  issuedSecrets(): { accessTokens: string[]; clientSecrets: string[]; channelIds: string[]; connectUris: string[] };
   /** Forgets tokens, channels, faults, counters and sequences; keeps only the clients from the start options. */
   reset(): void;
 }
@@ -83,6 +89,15 @@ export function createAdmin(state: SandboxState, hub: SocketHub): SandboxAdmin {
       return revokeClientTokens(state, target.clientId);
     },
     connectedChannels: () => hub.connectedChannelIds(),
+    issuedSecrets: () => {
+      const channelIds = [...state.issuedChannelIds];
+      return {
+        accessTokens: [...state.tokens.keys()],
+        clientSecrets: [...state.clients.values()].map((c) => c.clientSecret),
+        channelIds,
+        connectUris: channelIds.map((id) => connectUri(state, id)),
+      };
+    },
     reset() {
       for (const id of [...state.channels.keys()]) {
         state.sockets.closeNow(id, 1000, 'Sandbox reset');
@@ -90,6 +105,7 @@ export function createAdmin(state: SandboxState, hub: SocketHub): SandboxAdmin {
       }
       hub.drop();
       state.tokens.clear();
+      state.issuedChannelIds.clear();
       state.sequences.clear();
       state.faults.clear();
       state.tokenWindow.clear();

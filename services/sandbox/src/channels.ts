@@ -51,6 +51,7 @@ export function createChannel(state: SandboxState, token: AccessToken): Channel 
     topics: new Set(),
   };
   state.channels.set(id, channel);
+  state.issuedChannelIds.add(id);
   state.counters.channelsCreated += 1;
   return channel;
 }

@@ -60,6 +60,8 @@ export interface SandboxState {
   tokenWindow: RateWindow;
   apiWindow: RateWindow;
   sockets: SocketControl;
+  /** Every channel id handed out since the start (or reset), kept after the channel is gone: tests scan for them. */
+  issuedChannelIds: Set<string>;
   /** The port the server listens on, once known (for `connectUri`). */
   publicBase: { host: string; port: number };
 }
@@ -83,6 +85,7 @@ export function createState(options: ResolvedOptions): SandboxState {
     tokenWindow: new RateWindow(options.tokenRateLimitPerMinute, options.now),
     apiWindow: new RateWindow(options.apiRateLimitPerMinute, options.now),
     sockets: NO_SOCKETS,
+    issuedChannelIds: new Set(),
     publicBase: { host: options.host, port: options.port },
   };
 }

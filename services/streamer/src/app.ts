@@ -31,7 +31,8 @@ export interface StreamerDeps {
 export interface Streamer {
   readonly instanceId: string;
   readonly metrics: StreamerMetrics;
-  readonly events: EventPublisher;
+  /** Lifecycle events (`stream.*`); the notifications go to the output streams. */
+  readonly lifecycle: EventPublisher;
   start(): Promise<void>;
   runner(stream: string): StreamRunner | undefined;
   /** Liveness and readiness as `/healthz` and `/readyz` report them. */
@@ -47,8 +48,8 @@ export function createStreamer(deps: StreamerDeps): Streamer {
   const instanceId = deps.instanceId ?? config.instanceId ?? `streamer-${randomUUID().slice(0, 8)}`;
   const keys = createKeys(config.keyPrefix);
   const metrics = createStreamerMetrics();
-  const events = createEventPublisher({ redis, keys, source: eventSource('streamer', instanceId), logger, now });
-  const gaps = createGapReporter({ events, logger, ...(deps.onGap ? { onReported: deps.onGap } : {}) });
+  const lifecycle = createEventPublisher({ redis, keys, source: eventSource('streamer', instanceId), logger, now });
+  const gaps = createGapReporter({ lifecycle, logger, ...(deps.onGap ? { onReported: deps.onGap } : {}) });
   const broker = createStreamerBroker({ brokerUrl: config.brokerUrl, ca: config.brokerCa, idpToken: deps.idpToken, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
   const apis = new Map<string, GenesysApi>();
   const api = (apiBaseUrl: string) => {
@@ -62,7 +63,7 @@ export function createStreamer(deps: StreamerDeps): Streamer {
   const runners = new Map<string, StreamRunner>();
   for (const stream of config.streams) {
     runners.set(stream.name, createStreamRunner({
-      config, stream, redis, keys, broker, api, events, gaps, metrics, logger: logger.child({ instance: instanceId }), now, random, instanceId,
+      config, stream, redis, keys, broker, api, lifecycle, gaps, metrics, logger: logger.child({ instance: instanceId }), now, random, instanceId,
     }));
   }
   let subscription: EventSubscriber | undefined;
@@ -71,7 +72,7 @@ export function createStreamer(deps: StreamerDeps): Streamer {
   return {
     instanceId,
     metrics,
-    events,
+    lifecycle,
     async start() {
       if (started) return;
       started = true;

@@ -5,8 +5,9 @@ import type { GenesysApi } from '@gtb/genesys';
 import { redactUri, type Logger } from '@gtb/logger';
 import { createChannel, subscribe } from './channel-api.js';
 import { openChannelSocket, type ChannelSocket, type SocketEnd } from './channel-socket.js';
-import type { Frame } from './frame.js';
 import type { StreamConfig, TimingConfig } from './config.js';
+import type { PendingEvent } from './event-sink.js';
+import type { SystemFrame } from './frame.js';
 import type { StreamerMetrics } from './metrics.js';
 
 /** A socket the worker owns, with what it was made from. */
@@ -28,14 +29,18 @@ export interface ConnectorDeps {
   stream: StreamConfig;
   timing: TimingConfig;
   api: (apiBaseUrl: string) => GenesysApi;
-  events: EventPublisher;
+  /** Lifecycle events (`stream.*`), not to be confused with the notifications, which go to `push`. */
+  lifecycle: EventPublisher;
+  /** The event sink's `push`: notification events go from the socket straight to it. */
+  push(event: PendingEvent): void;
   metrics: StreamerMetrics;
   logger: Logger;
   now: () => number;
 }
 
+/** What the worker hears of a socket: control frames and its life, never the notifications. */
 export interface ConnectHandlers {
-  onFrame(conn: Connection, frame: Extract<Frame, { kind: 'event' | 'system' }>, receivedAt: number): void;
+  onControl(conn: Connection, frame: SystemFrame, receivedAt: number): void;
   onReceiving(conn: Connection, at: number): void;
   onEnd(conn: Connection, end: SocketEnd): void;
 }
@@ -47,9 +52,9 @@ export interface ConnectHandlers {
  * ERR_TOPICS_REJECTED rather than run silently on fewer topics than asked.
  */
 export async function connectChannel(deps: ConnectorDeps, lease: BrokerToken, handlers: ConnectHandlers): Promise<Connection> {
-  const { stream, timing, events, metrics, now } = deps;
+  const { stream, timing, lifecycle, metrics, now } = deps;
   const api = deps.api(lease.apiBaseUrl);
-  void events.tryPublish('stream.handshake_initiated', stream.name, { stream: stream.name, profile: stream.profile });
+  void lifecycle.tryPublish('stream.handshake_initiated', stream.name, { stream: stream.name, profile: stream.profile });
   const channel = await createChannel(api, lease.accessToken, now());
   const log = deps.logger.child({ channelFingerprint: channel.fingerprint });
   const result = await subscribe(api, lease.accessToken, channel.id, stream.topics, now());
@@ -58,7 +63,7 @@ export async function connectChannel(deps: ConnectorDeps, lease: BrokerToken, ha
     log.error({ rejected: result.rejected, accepted: result.accepted.length, allowPartial: stream.allowPartialTopics }, 'Genesys rejected topics of this stream');
     const summary = `${result.rejected.length} topic(s) rejected: ${result.rejected.map((r) => r.topic).join(', ')}`.slice(0, 200);
     if (!stream.allowPartialTopics || result.accepted.length === 0) {
-      void events.tryPublish('stream.dropped', stream.name, { stream: stream.name, channelFingerprint: channel.fingerprint, reason: summary, planned: false });
+      void lifecycle.tryPublish('stream.dropped', stream.name, { stream: stream.name, channelFingerprint: channel.fingerprint, reason: summary, planned: false });
       throw new GtbError('ERR_TOPICS_REJECTED', summary, { details: { rejected: result.rejected } });
     }
   }
@@ -77,7 +82,8 @@ export async function connectChannel(deps: ConnectorDeps, lease: BrokerToken, ha
         heartbeatTimeoutMs: timing.heartbeatTimeoutMs,
         pongTimeoutMs: timing.pongTimeoutMs,
         connectTimeoutMs: timing.connectTimeoutMs,
-        onFrame: (frame, at) => handlers.onFrame(conn, frame, at),
+        push: deps.push,
+        onControl: (frame, at) => handlers.onControl(conn, frame, at),
         onReceiving: (at) => {
           handlers.onReceiving(conn, at);
           settled = true;

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { redactUri, type Logger } from '@gtb/logger';
 import type { Channel } from './channel-api.js';
-import { parseFrame, type Frame } from './frame.js';
+import type { PendingEvent } from './event-sink.js';
+import { parseFrame, type SystemFrame } from './frame.js';
 
 /** How a socket ended. `planned` closes were asked for by the streamer (a rollover, a stop). */
 export interface SocketEnd {
@@ -21,8 +22,10 @@ export interface ChannelSocketOptions {
   pongTimeoutMs: number;
   /** No first frame this long after dialling: give up on this socket. */
   connectTimeoutMs: number;
-  /** An event frame, or a `v2.system.*` frame, as it arrives. */
-  onFrame(frame: Extract<Frame, { kind: 'event' | 'system' }>, receivedAt: number): void;
+  /** Where notification events go as they arrive: the event sink's `push`. */
+  push(event: PendingEvent): void;
+  /** A `v2.system.*` control frame (closing notice, token revoked, …). */
+  onControl(frame: SystemFrame, receivedAt: number): void;
   /** The first frame (a pong to the opening ping, a heartbeat or an event): the socket delivers. */
   onReceiving(at: number): void;
   /** Called once, however the socket ended. */
@@ -120,9 +123,13 @@ export function openChannelSocket(options: ChannelSocketOptions): ChannelSocket 
     if (frame.kind === 'event') {
       if (frame.sequence !== undefined) lastSequence = frame.sequence;
       if (frame.correlationId !== undefined) lastEventId = frame.correlationId;
-      options.onFrame(frame, t);
+      options.push({
+        dedupeId: frame.dedupeId, topic: frame.topic, text: frame.text, receivedAt: t, channelFingerprint: channel.fingerprint,
+        ...(frame.sequence === undefined ? {} : { sequence: frame.sequence }),
+        ...(frame.correlationId === undefined ? {} : { correlationId: frame.correlationId }),
+      });
     } else if (frame.kind === 'system') {
-      options.onFrame(frame, t);
+      options.onControl(frame, t);
     } else if (frame.kind === 'unknown' && frame.result === '404') {
       // The genesys-notifications Python library reads this as channel gone (expired, evicted or
       // token ended): it will deliver no more.

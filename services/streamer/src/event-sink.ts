@@ -46,6 +46,8 @@ export interface EventSinkOptions {
   resendOnRecovery?: number;
   now: () => number;
   logger: Logger;
+  /** Each event pushed, doubles included (the dedupe happens at the write). */
+  onPushed?(): void;
   /** After each acknowledged batch: how many were new, how many doubles, and each new one's lag. */
   onWritten?(written: number, duplicates: number, lagsMs: number[]): void;
   /** The buffer overflowed and then had room again (or the sink closed): these events are lost. */
@@ -90,6 +92,7 @@ export function createEventSink(options: EventSinkOptions): EventSink {
 
   function push(event: PendingEvent): void {
     if (closed) return;
+    options.onPushed?.();
     if (size() >= maxBuffered) {
       // Never silent: the span of what we could not keep becomes a stream.gap once known.
       if (!overflow) {

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 
+/** A `v2.system.*` frame: a control message Genesys sends to every channel (never forwarded). */
+export type SystemFrame = { kind: 'system'; topic: string; body: Record<string, unknown> };
+
 /** A notification frame, sorted by what the streamer does with it. */
 export type Frame =
   | { kind: 'heartbeat' }
   | { kind: 'pong' }
-  /** `v2.system.*`: control messages Genesys sends to every channel (never forwarded). */
-  | { kind: 'system'; topic: string; body: Record<string, unknown> }
+  | SystemFrame
   | { kind: 'event'; topic: string; dedupeId: string; correlationId?: string; sequence?: number; text: string }
   /** Not JSON, or JSON of no known shape (e.g. `{"result":"404"}`, a channel gone; see docs/genesys-behaviour.md § WebSocket). */
   | { kind: 'unknown'; result?: string };

@@ -22,7 +22,8 @@ export interface GapReporter {
 }
 
 export interface GapReporterOptions {
-  events: EventPublisher;
+  /** Lifecycle events: where `stream.gap` goes. */
+  lifecycle: EventPublisher;
   logger: Logger;
   onReported?(gap: Gap, cause: string): void;
   retryMs?: number;
@@ -39,7 +40,7 @@ export function createGapReporter(options: GapReporterOptions): GapReporter {
   async function run(): Promise<void> {
     while (queue.length > 0) {
       const data = queue[0]!;
-      const published = await options.events.tryPublish('stream.gap', data.stream, data);
+      const published = await options.lifecycle.tryPublish('stream.gap', data.stream, data);
       if (published) queue.shift();
       else if (stop.signal.aborted) return;
       else await sleep(retryMs, stop.signal);

@@ -6,7 +6,7 @@ import { startOwnerElection, type OwnerElection } from './owner-election.js';
 import { createStreamWorker, type StreamWorker, type StreamWorkerDeps, type WorkerStatus } from './stream-worker.js';
 
 /** What a stream needs: its worker's parts, plus the configuration and Redis for the HA mode and the output. */
-export interface StreamRunnerDeps extends Pick<StreamWorkerDeps, 'stream' | 'broker' | 'api' | 'events' | 'gaps' | 'metrics' | 'logger' | 'now' | 'random' | 'instanceId'> {
+export interface StreamRunnerDeps extends Pick<StreamWorkerDeps, 'stream' | 'broker' | 'api' | 'lifecycle' | 'gaps' | 'metrics' | 'logger' | 'now' | 'random' | 'instanceId'> {
   config: StreamerConfig;
   redis: RedisClient;
   keys: Keys;
@@ -40,6 +40,7 @@ export function createStreamRunner(deps: StreamRunnerDeps): StreamRunner {
     dedupeWindowMs: config.output.dedupeWindowMs, maxBuffered: config.output.maxBufferedEvents, batchSize: config.output.batchSize,
     writeTimeoutMs: config.output.writeTimeoutMs, now, logger: deps.logger,
     ...(config.output.maxStreamLength === undefined ? {} : { maxStreamLength: config.output.maxStreamLength }),
+    onPushed() { metrics.eventsIn.inc(labels); },
     onWritten(written, duplicates, lags) {
       if (written) metrics.eventsOut.inc(labels, written);
       if (duplicates) metrics.eventsDeduplicated.inc(labels, duplicates);
@@ -60,7 +61,7 @@ export function createStreamRunner(deps: StreamRunnerDeps): StreamRunner {
 
   async function runWorker(initialGap?: Parameters<typeof createStreamWorker>[0]['initialGap']): Promise<void> {
     const w = createStreamWorker({
-      stream, timing: config.timing, broker: deps.broker, api: deps.api, sink, events: deps.events, gaps: deps.gaps,
+      stream, timing: config.timing, broker: deps.broker, api: deps.api, push: sink.push, lifecycle: deps.lifecycle, gaps: deps.gaps,
       metrics, logger: deps.logger, now, random: deps.random, instanceId: deps.instanceId, ...(initialGap ? { initialGap } : {}),
     });
     worker = w;
@@ -112,7 +113,7 @@ export function createStreamRunner(deps: StreamRunnerDeps): StreamRunner {
     const last = await lastWritten().catch(() => undefined);
     const fromInstance = last?.instance && last.instance !== deps.instanceId && /^[A-Za-z0-9_.:-]{1,128}$/.test(last.instance) ? last.instance : undefined;
     if (fence > 1) {
-      void deps.events.tryPublish('stream.failover', stream.name, { stream: stream.name, toInstance: deps.instanceId, fence, ...(fromInstance ? { fromInstance } : {}) });
+      void deps.lifecycle.tryPublish('stream.failover', stream.name, { stream: stream.name, toInstance: deps.instanceId, fence, ...(fromInstance ? { fromInstance } : {}) });
     }
     starting = runWorker(last ? {
       from: last.at,

@@ -5,6 +5,7 @@ import { readdirSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureRedis } from './ensure-redis.mjs';
+import { ensureTools } from './ensure-tools.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 process.chdir(root);
@@ -39,6 +40,7 @@ function testFiles() {
 }
 
 await ensureRedis();
+ensureTools();
 step('build', 'npx', ['turbo', 'run', 'build', '--output-logs=errors-only']);
 step('typecheck', 'npx', ['turbo', 'run', 'typecheck', '--output-logs=errors-only']);
 step('typecheck infra', 'npx', ['tsc', '-p', 'infra/tsconfig.json', '--noEmit']);

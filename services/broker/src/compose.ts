@@ -6,7 +6,7 @@ import { createEventPublisher } from '@gtb/events';
 import { createApp, type BrokerApp } from './app.js';
 import { createSharedRateLimitStore } from './http/shared-rate-limit-store.js';
 import { createBrokerListener } from './http/tls-listener.js';
-import { createBrokerMetrics, tokenObserver } from './metrics.js';
+import { createBrokerMetrics, stateGauges, tokenObserver } from './metrics.js';
 import { createIdentityVerifier, type IdentityVerifier } from './identity/index.js';
 import { createPolicy } from './policy/index.js';
 import { createTokenService, createKeyRing, createProfileRegistry, type TokenService } from './tokens/index.js';
@@ -76,16 +76,17 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     }
   })();
   const leases = createLeaseStore({ redis, keys, now, defaultTtlMs: config.leases.defaultTtlSeconds * 1000, maxTtlMs: config.leases.maxTtlSeconds * 1000 });
-  const sweeper = startLeaseSweeper({ leases, profiles: profiles.names(), intervalMs: config.leases.sweepIntervalMs, events, logger });
+  const sweeper = startLeaseSweeper({ leases, profiles: profiles.names(), intervalMs: config.leases.sweepIntervalMs, events, logger, onExpired: (profile) => metrics.leasesExpired.inc({ profile }) });
+  stateGauges(metrics, { held: () => tokens.held(), redisUp: () => redis.status === 'ready' });
 
   const broker = createApp({
     logger, identity, policy, tokens, profiles, leases, metrics, now,
     events,
     leaseGraceMs: config.leases.graceSeconds * 1000,
     rateLimitPerMinute: config.rateLimit.perMinute,
-    rateLimitStore: createSharedRateLimitStore({ redis, prefix: `${keys.prefix}:rl:`, logger }),
     authFailuresPerAddress: config.rateLimit.authFailuresPerAddress,
     authFailuresPerToken: config.rateLimit.authFailuresPerToken,
+    rateLimitStore: createSharedRateLimitStore({ redis, prefix: `${keys.prefix}:rl:`, logger }),
     trustProxy: config.http.trustProxy,
     fastPath: config.http.fastPath,
     readiness: async () => {

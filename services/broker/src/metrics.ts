@@ -18,8 +18,44 @@ export function createBrokerMetrics() {
     policyDenials: new Counter({ name: 'gtb_policy_denials_total', help: 'Requests denied by the access policy', labelNames: ['kind'], registers: [registry] }),
     authFailures: new Counter({ name: 'gtb_auth_failures_total', help: 'Failed authentications by reason (expired, signature, …; too_many_failures: refused unverified)', labelNames: ['reason'], registers: [registry] }),
     ready: new Gauge({ name: 'gtb_ready', help: '1 when the broker reports ready', registers: [registry] }),
+    lockTimeouts: new Counter({ name: 'gtb_lock_wait_timeouts_total', help: 'Callers that gave up waiting for another replica\'s mint (ERR_LOCK_TIMEOUT)', labelNames: ['profile'], registers: [registry] }),
+    leasesExpired: new Counter({ name: 'gtb_leases_expired_total', help: 'Leases that expired without renewal (swept; counted once cluster-wide, by the replica that swept them)', labelNames: ['profile'], registers: [registry] }),
   };
   return metrics;
+}
+
+/** What this replica holds in memory per profile, read when Prometheus scrapes (no Redis call). */
+export interface HeldState {
+  profile: string;
+  /** Epoch ms of the expiry of the token this replica holds, when it holds one. */
+  expiresAt?: number | undefined;
+  circuit: 'closed' | 'open' | 'half-open';
+}
+
+/**
+ * Gauges computed at scrape time: the expiry of each profile's token as this replica holds it
+ * (alerts compare the newest across replicas with the time), the circuit breaker of each profile,
+ * and whether this replica's Redis connection is up.
+ */
+export function stateGauges(metrics: BrokerMetrics, source: { held(): HeldState[]; redisUp(): boolean }): void {
+  const registers = [metrics.registry];
+  new Gauge({
+    name: 'gtb_token_expires_at_seconds', help: 'Expiry (Unix seconds) of the token this replica holds per profile; absent when it holds none', labelNames: ['profile'], registers,
+    collect() {
+      this.reset();
+      for (const h of source.held()) if (h.expiresAt !== undefined) this.set({ profile: h.profile }, h.expiresAt / 1000);
+    },
+  });
+  new Gauge({
+    name: 'gtb_circuit_open', help: '1 while the profile\'s circuit breaker is open (Genesys login failing), else 0', labelNames: ['profile'], registers,
+    collect() {
+      for (const h of source.held()) this.set({ profile: h.profile }, h.circuit === 'open' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'gtb_redis_up', help: '1 while this replica\'s Redis command connection is ready', registers,
+    collect() { this.set(source.redisUp() ? 1 : 0); },
+  });
 }
 
 export type BrokerMetrics = ReturnType<typeof createBrokerMetrics>;
@@ -36,6 +72,7 @@ export function tokenObserver(metrics: BrokerMetrics) {
       metrics.mintDuration.observe({ profile }, ms / 1000);
     },
     lockWait: (ms: number) => metrics.lockWait.observe(ms / 1000),
+    lockTimeout: (profile: string) => metrics.lockTimeouts.inc({ profile }),
     throttled: (profile: string) => metrics.throttles.inc({ profile }),
   };
 }

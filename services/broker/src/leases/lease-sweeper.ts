@@ -3,7 +3,7 @@ import type { EventPublisher } from '@gtb/events';
 import { leaseEventData, type LeaseStore } from './lease-store.js';
 
 /** Sweeps expired leases on a timer and publishes `lease.expired` for each (once cluster-wide). */
-export function startLeaseSweeper(options: { leases: LeaseStore; profiles: readonly string[]; intervalMs: number; events: Pick<EventPublisher, 'tryPublish'>; logger: Logger }) {
+export function startLeaseSweeper(options: { leases: LeaseStore; profiles: readonly string[]; intervalMs: number; events: Pick<EventPublisher, 'tryPublish'>; logger: Logger; onExpired?: (profile: string) => void }) {
   const { leases, profiles, intervalMs, events, logger } = options;
   let running = false;
   const sweep = async () => {
@@ -12,6 +12,7 @@ export function startLeaseSweeper(options: { leases: LeaseStore; profiles: reado
     try {
       for (const lease of await leases.sweep(profiles)) {
         logger.info({ leaseId: lease.id, profile: lease.profile, holder: lease.holder }, 'lease expired');
+        options.onExpired?.(lease.profile);
         await events.tryPublish('lease.expired', lease.profile, leaseEventData(lease));
       }
     } catch (err) {

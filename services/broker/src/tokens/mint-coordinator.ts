@@ -74,7 +74,10 @@ export async function obtainToken(deps: MintDeps, p: ResolvedProfile, mode: Mint
     if (mode === 'refresh') return null; // another replica is refreshing it
     waitStarted ??= Date.now();
     const left = deadline - Date.now();
-    if (left <= 0) throw new GtbError('ERR_LOCK_TIMEOUT', `no token for profile ${name} within ${deps.waitTimeoutMs} ms`);
+    if (left <= 0) {
+      deps.observer.lockTimeout?.(name);
+      throw new GtbError('ERR_LOCK_TIMEOUT', `no token for profile ${name} within ${deps.waitTimeoutMs} ms`);
+    }
     const message = await deps.waiters.wait(name, Math.min(deps.pollMs, left));
     if (message?.kind === 'failed') throw errorFromReady(message);
   }

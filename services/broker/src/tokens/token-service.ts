@@ -75,6 +75,8 @@ export interface TokenService {
    * current token and whether this report replaced it.
    */
   replaceRejected(profile: string, fingerprint: string): Promise<{ token: CachedToken; replaced: boolean }>;
+  /** What this process holds per profile, from memory only (for scrape-time gauges). */
+  held(): { profile: string; expiresAt?: number | undefined; circuit: 'closed' | 'open' | 'half-open' }[];
   /** What the admin view shows; never a token value. */
   state(profile: string): Promise<ProfileState>;
   /** Subscribes to the profiles' ready channels. */
@@ -272,6 +274,10 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
           throw err;
         }
       });
+    },
+
+    held() {
+      return [...resolved.values()].map((p) => ({ profile: p.config.name, expiresAt: l1.get(p.config.name)?.expiresAt, circuit: p.breaker.state() }));
     },
 
     async state(name) {

@@ -39,5 +39,7 @@ export interface TokenObserver {
   cacheMiss?(): void;
   mintFinished?(profile: string, ms: number, outcome: 'ok' | 'throttled' | 'error'): void;
   lockWait?(ms: number): void;
+  /** A caller gave up waiting for another replica's mint. */
+  lockTimeout?(profile: string): void;
   throttled?(profile: string): void;
 }

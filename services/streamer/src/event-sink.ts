@@ -1,7 +1,6 @@
-import { Cluster } from 'ioredis';
 import type { Logger } from '@gtb/logger';
 import type { Keys, RedisClient } from '@gtb/redis';
-import { WRITE_SCRIPT, WRITE_SCRIPT_SHA } from './write-script.js';
+import { defineWriteCommand } from './write-script.js';
 import { sleep } from './backoff.js';
 
 /** One received event on its way to the output stream. */
@@ -89,6 +88,7 @@ export function createEventSink(options: EventSinkOptions): EventSink {
   let wake: (() => void) | undefined;
   const stop = new AbortController();
   const size = () => queue.length - head;
+  defineWriteCommand(redis);
 
   function push(event: PendingEvent): void {
     if (closed) return;
@@ -126,7 +126,7 @@ export function createEventSink(options: EventSinkOptions): EventSink {
     const maxLen = String(options.maxStreamLength ?? 0);
     const fenceArg = String(fence ?? 0);
     for (const e of batch) {
-      pipeline.evalsha(WRITE_SCRIPT_SHA, 3, keys.dedupe(stream, e.dedupeId), keys.events(stream), keys.ownerFence(stream),
+      pipeline.gtbStreamWrite(keys.dedupe(stream, e.dedupeId), keys.events(stream), keys.ownerFence(stream),
         options.dedupeWindowMs, maxLen, fenceArg,
         'id', e.dedupeId, 'topic', e.topic, 'event', e.text,
         'received_at', new Date(e.receivedAt).toISOString(), 'instance', options.instanceId, 'channel_fingerprint', e.channelFingerprint,
@@ -143,14 +143,6 @@ export function createEventSink(options: EventSinkOptions): EventSink {
       clearTimeout(timer);
     }
     if (!results) throw new Error('pipeline discarded');
-    if (results.some(([err]) => err?.message.startsWith('NOSCRIPT'))) {
-      // A restarted or failed-over Redis forgot the script: load it and retry the batch (the
-      // markers make the part that did run harmless). A Cluster sends a keyless SCRIPT LOAD to a
-      // random node, so there it goes to every master.
-      const targets = redis instanceof Cluster ? redis.nodes('master') : [redis];
-      await Promise.all(targets.map((node) => node.script('LOAD', WRITE_SCRIPT)));
-      throw new RetryNow();
-    }
     const failed = results.find(([err]) => err);
     if (failed) throw failed[0]!;
     let written = 0;
@@ -216,7 +208,6 @@ export function createEventSink(options: EventSinkOptions): EventSink {
         attempt = 0;
         if (size() < maxBuffered) reportOverflow();
       } catch (err) {
-        if (err instanceof RetryNow) continue;
         if (err instanceof FencedOut) {
           log.warn({ dropped: size() }, 'fenced out by a newer owner: this replica stops writing');
           queue = [];
@@ -268,5 +259,4 @@ export function createEventSink(options: EventSinkOptions): EventSink {
   };
 }
 
-class RetryNow extends Error {}
 class FencedOut extends Error {}

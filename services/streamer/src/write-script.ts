@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import type { Result } from 'ioredis';
+import type { RedisClient } from '@gtb/redis';
 
 /**
  * Dedupe and append as one atomic step: `SET dedupe 1 NX PX window`, and only when that set the
@@ -24,4 +25,20 @@ else
 end
 return 1`;
 
-export const WRITE_SCRIPT_SHA = createHash('sha1').update(WRITE_SCRIPT).digest('hex');
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    /** WRITE_SCRIPT as a command (`defineWriteCommand`): keys, then ARGV. 1 written, 0 duplicate, -1 fenced out. */
+    gtbStreamWrite(dedupeKey: string, streamKey: string, fenceKey: string, ...argv: (string | number)[]): Result<number, Context>;
+  }
+}
+
+/**
+ * Defines WRITE_SCRIPT on `redis` as the command `gtbStreamWrite` (ioredis `defineCommand`), on the
+ * client and its pipelines: EVALSHA once the connection has sent the script, EVAL on a new
+ * connection or when Redis answers NOSCRIPT (a restart, a failover, SCRIPT FLUSH), per node in a
+ * Cluster. Defining it again is harmless.
+ */
+export function defineWriteCommand(redis: RedisClient): void {
+  redis.defineCommand('gtbStreamWrite', { numberOfKeys: 3, lua: WRITE_SCRIPT });
+}

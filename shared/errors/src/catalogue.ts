@@ -14,6 +14,8 @@ export const ERROR_CATALOGUE = {
   ERR_NOT_FOUND: { status: 404, title: 'Not found' },
   ERR_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   ERR_RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  ERR_HEADERS_TOO_LARGE: { status: 431, title: 'Request headers too large' },
+  ERR_REQUEST_TIMEOUT: { status: 408, title: 'Request not received in time' },
   // identity
   ERR_IDP_TOKEN_MISSING: { status: 401, title: 'Identity token missing' },
   ERR_IDP_TOKEN_MALFORMED: { status: 401, title: 'Identity token malformed' },

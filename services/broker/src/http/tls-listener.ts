@@ -7,6 +7,7 @@ import { createSecureContext } from 'node:tls';
 import { GtbError } from '@gtb/errors';
 import type { Logger } from '@gtb/logger';
 import type { HttpTlsConfig } from './tls-config.js';
+import { answerClientErrors } from './client-error.js';
 
 /** The broker's HTTP(S) server, not yet listening, and what stops its certificate reloads. */
 export interface BrokerListener {
@@ -40,7 +41,9 @@ function checkPair(pair: Pair): void {
  */
 export function createBrokerListener(app: RequestListener, tls: HttpTlsConfig | undefined, logger: Logger): BrokerListener {
   if (!tls) {
-    return { server: createHttpServer(app), scheme: 'http', reload: () => Promise.resolve('unchanged'), close: () => undefined };
+    const plain = createHttpServer(app);
+    answerClientErrors(plain, logger);
+    return { server: plain, scheme: 'http', reload: () => Promise.resolve('unchanged'), close: () => undefined };
   }
   const log = logger.child({ component: 'tls' });
   let current: Pair;
@@ -55,6 +58,7 @@ export function createBrokerListener(app: RequestListener, tls: HttpTlsConfig | 
     throw new GtbError('ERR_CONFIG_INVALID', `http.tls: the certificate and key at ${tls.certPath} and ${tls.keyPath} do not load: ${(err as Error).message}`, { cause: err });
   }
   const server = createHttpsServer({ cert: current.cert, key: current.key }, app);
+  answerClientErrors(server, logger);
   log.info(describeCert(current.cert), 'serving TLS');
 
   let rejected: Pair | undefined;

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { startSandbox, type RunningSandbox } from '@gtb/sandbox';
+import { startSandbox, type RunningSandbox, type SandboxOptions } from '@gtb/sandbox';
 import { createLogger, type Logger } from '@gtb/logger';
 import { createRedis, waitReady, type RedisClient } from '@gtb/redis';
 import { startIdp, type IdpClient, type TestIdp } from '../fixtures/idp/index.js';
@@ -27,6 +27,8 @@ export interface SystemOptions {
   brokerOverrides?: BrokerOverrides | ((started: { idp: TestIdp; otherIdp: TestIdp }) => BrokerOverrides);
   /** More IdP clients (both IdPs know them), for tests that need other claims; tokens from `idp.clientCredentialsToken(id)`. */
   extraClients?: IdpClient[];
+  /** Sandbox options over the defaults (a streaming test's heartbeat and channel lifetime). */
+  sandbox?: SandboxOptions;
 }
 
 type BrokerOverrides = Partial<Record<keyof BrokerConfig, unknown>>;
@@ -83,7 +85,7 @@ export function brokerConfigFor(opts: { prefix: string; sandboxUrl: string; issu
 export async function startSystem(options: SystemOptions = {}): Promise<TestSystem> {
   const prefix = `test-${randomUUID().slice(0, 8)}`;
   const { logger, lines: logLines } = memoryLogger(options.logLevel ?? 'silent');
-  const sandbox = await startSandbox({ port: 0, adminKey: 'test-admin-key' });
+  const sandbox = await startSandbox({ port: 0, adminKey: 'test-admin-key', ...options.sandbox });
   const idpClients = [...Object.values(CLIENTS), ...(options.extraClients ?? [])];
   const idp = await startIdp({ clients: idpClients });
   const otherIdp = await startIdp({ clients: idpClients });

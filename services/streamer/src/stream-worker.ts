@@ -90,7 +90,8 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
 
   const handlers: ConnectHandlers = {
     onControl(conn, frame) {
-      log.info({ topic: frame.topic, channelFingerprint: conn.socket.channel.fingerprint }, 'system message');
+      // The topic's type only: `v2.system.token_revoked.<channel id>` carries the id, a capability.
+      log.info({ topic: frame.topic.split('.').slice(0, 3).join('.'), channelFingerprint: conn.socket.channel.fingerprint }, 'system message');
       const trigger = triggerOf(frame.topic);
       if (trigger) channels.notice(conn, trigger);
     },

@@ -50,6 +50,11 @@ test('no channel id and no connect URI leave the process: /readyz, /metrics, log
   await scrape();
   await waitFor('the last event written', async () => (await sys.output()).some((e) => e.sequence === 600), { timeoutMs: 15_000 });
   learn();
+  // Last, as the stream cannot recover from it here: revoking the tokens sends
+  // `v2.system.token_revoked.<channel id>` on the live sockets (the channel id in the topic).
+  const logged = s.lines.length;
+  assert.ok(sys.sandbox.admin.revokeToken({ clientId: sys.clientId }) >= 1);
+  await waitFor('the token_revoked notice', () => s.lines.slice(logged).some((l) => l.includes('system message') && l.includes('token_revoked')), { timeoutMs: 10_000 });
   await s.stop(); // its shutdown lines count too
 
   const lifecycle = (await sys.redis.xrange(`${sys.prefix}:lifecycle`, '-', '+')).map(([, fields]) => fields.join(' '));

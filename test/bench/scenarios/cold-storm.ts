@@ -5,7 +5,7 @@
  * callers' latencies. One load worker process per replica holds that replica's callers.
  */
 import { fileURLToPath } from 'node:url';
-import { Histogram, type LatencySummary } from '../lib/histogram.js';
+import { mergeLatencies, summarize, type LatencySummary } from '../lib/latency.js';
 import type { StormResult } from '../lib/storm.js';
 import { startBrokerProcess } from '../lib/broker-process.js';
 import type { WorkerMessage } from '../lib/child.js';
@@ -63,10 +63,9 @@ export async function runColdStorm(ctx: BenchContext, settings: StormSettings): 
     for (const w of workers) w.send({ type: 'fire' });
     const results = await Promise.all(workers.map((w) => w.next<WorkerMessage & { result: StormResult }>('result', settings.timeoutMs + 30_000)));
     const after = counts(ctx, client.clientId);
-    const histogram = new Histogram();
+    const histogram = mergeLatencies(results.map(({ result }) => result.histogram));
     const statuses: Record<string, number> = {};
     for (const { result } of results) {
-      histogram.merge(result.histogram);
       for (const [s, n] of Object.entries(result.statuses)) statuses[s] = (statuses[s] ?? 0) + n;
     }
     const firstError = results.find((r) => r.result.firstError)?.result.firstError;
@@ -74,9 +73,9 @@ export async function runColdStorm(ctx: BenchContext, settings: StormSettings): 
       settings,
       upstreamMints: after.minted - before.minted,
       upstreamThrottled: after.rejected - before.rejected,
-      callers: histogram.count,
+      callers: histogram.totalCount,
       statuses,
-      latency: histogram.summary(),
+      latency: summarize(histogram),
       perReplica: results.map(({ result }, i) => ({ replica: names[i]!, wallMs: result.wallMs, p99: result.latency.p99, statuses: result.statuses })),
       ...(firstError ? { firstError } : {}),
     };

@@ -3,11 +3,11 @@
  * Express 5 + helmet server returning a constant JSON, and the broker's authenticated
  * `GET /v1/tokens/sales` on a warm cache (with `warn` logging, with `info` logging of every
  * request, and with its in-memory fast path switched off, i.e. every request through the whole
- * Express stack). Each target is its own process; the load generator is another. Rounds interleave the
+ * Express stack). Each target is its own process; the load generator (autocannon) is another. Rounds interleave the
  * targets (in a rotating order) so that a noisy moment hurts all of them, and figures are medians.
  */
 import { fileURLToPath } from 'node:url';
-import type { ClosedLoopResult } from '../lib/load-generator.js';
+import type { ClosedLoopResult } from '../lib/closed-loop.js';
 import { startBrokerProcess } from '../lib/broker-process.js';
 import type { WorkerMessage } from '../lib/child.js';
 import { benchBrokerConfig, freshPrefix, median, startWorker, type BenchContext } from './context.js';
@@ -33,7 +33,7 @@ export interface TargetSummary {
 export interface HitPathResult {
   settings: HitPathSettings;
   targets: Record<string, TargetSummary>;
-  rounds: { round: number; target: string; result: Omit<ClosedLoopResult, 'histogram'> }[];
+  rounds: { round: number; target: string; result: ClosedLoopResult }[];
   ratios: {
     brokerVsExpressHelmet: number;
     brokerVsRaw: number;
@@ -85,10 +85,9 @@ export async function runHitPath(ctx: BenchContext, settings: HitPathSettings): 
       for (const t of order) {
         // The first round warms JIT and caches; later ones only need their connections reopened.
         const warmupMs = round === 0 ? settings.warmupMs : Math.min(settings.warmupMs, 300);
-        load.send({ type: 'closed-loop', options: { url: t.url, headers: t.headers, connections: settings.connections, durationMs: settings.durationMs, warmupMs, maxRequests: settings.maxRequests } });
+        load.send({ type: 'closed-loop', options: { urls: [t.url], headers: t.headers, connections: settings.connections, durationMs: settings.durationMs, warmupMs, maxRequests: settings.maxRequests } });
         const { result } = await load.next<WorkerMessage & { result: ClosedLoopResult }>('result', settings.durationMs + warmupMs + 30_000);
-        const { histogram: _h, ...rest } = result;
-        rounds.push({ round, target: t.name, result: rest });
+        rounds.push({ round, target: t.name, result });
         ctx.log(`  round ${round + 1} ${t.name.padEnd(16)} ${String(result.rps).padStart(6)} req/s  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms`);
       }
     }

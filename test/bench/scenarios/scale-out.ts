@@ -3,19 +3,26 @@
  * grow with the number of broker processes (1, 2, 4, 8 on one profile) and of profiles (1, 10, 50
  * on 2 brokers). Each case runs on a PRIVATE redis-server, so that INFO commandstats counts only
  * this case's brokers: an idle window, a cold burst (every broker asked for every profile at
- * once), then a fixed steady load (the same request count whatever the case).
+ * once), then a fixed steady load (the same request count whatever the case), made by autocannon
+ * in the load worker process.
  */
 import { randomUUID } from 'node:crypto';
-import { Agent } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { createRedis, waitReady, type RedisClient } from '@gtb/redis';
 import { brokerConfigFor } from '../../support/system.js';
 import { startPrivateRedis } from '../../support/redis-server.js';
-import { Histogram, type LatencySummary } from '../lib/histogram.js';
-import { httpGet } from '../lib/http-get.js';
+import { fileURLToPath } from 'node:url';
+import { latencyHistogram, recordMs, summarize, type LatencySummary } from '../lib/latency.js';
+import { getOnce } from '../lib/storm.js';
+import type { ClosedLoopResult } from '../lib/closed-loop.js';
 import { startBrokerProcess, type BrokerProcess } from '../lib/broker-process.js';
-import type { BenchContext } from './context.js';
+import type { WorkerHandle, WorkerMessage } from '../lib/child.js';
+import { startWorker, type BenchContext } from './context.js';
+
+const LOAD_WORKER = fileURLToPath(new URL('../workers/load-worker.ts', import.meta.url));
+/** Hard limit of one steady phase (a fixed request count; normally a few seconds). */
+const STEADY_LIMIT_MS = 120_000;
 
 export interface ScaleOutSettings {
   /** Broker process counts of the first series (one profile). */
@@ -83,22 +90,25 @@ export async function runScaleOut(ctx: BenchContext, settings: ScaleOutSettings)
   const redisServer = await startPrivateRedis();
   const stats = createRedis({ mode: 'standalone', url: redisServer.url });
   stats.on('error', () => undefined);
+  let load: WorkerHandle | undefined;
   try {
+    load = await startWorker(ctx.registry.forkWorker('load-scale', LOAD_WORKER));
     await waitReady(stats, 5000);
     const redisVersion = /redis_version:(\S+)/.exec(await stats.info('server'))?.[1] ?? 'unknown';
     const cases: ScaleCase[] = [];
     for (const c of plan) {
       ctx.log(`scale-out: ${c.brokers} broker(s) × ${c.profiles} profile(s)`);
-      cases.push(await runCase(ctx, settings, c, redisServer.url, stats));
+      cases.push(await runCase(ctx, settings, c, redisServer.url, stats, load));
     }
     return { settings, redisVersion, cases };
   } finally {
+    await load?.stop();
     stats.disconnect();
     await redisServer.stop();
   }
 }
 
-async function runCase(ctx: BenchContext, s: ScaleOutSettings, c: { brokers: number; profiles: number }, redisUrl: string, stats: RedisClient): Promise<ScaleCase> {
+async function runCase(ctx: BenchContext, s: ScaleOutSettings, c: { brokers: number; profiles: number }, redisUrl: string, stats: RedisClient, load: WorkerHandle): Promise<ScaleCase> {
   const profiles = Array.from({ length: c.profiles }, (_x, i) => ({
     name: `scale-${String(i + 1).padStart(2, '0')}`,
     ...ctx.sandbox.admin.createClient({ name: `bench scale ${c.brokers}x${c.profiles} #${i + 1}`, tokenLifetimeSeconds: 3600 }),
@@ -118,7 +128,8 @@ async function runCase(ctx: BenchContext, s: ScaleOutSettings, c: { brokers: num
     for (const r of started) if (r.status === 'fulfilled') brokers.push(r.value);
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    const targets = profiles.flatMap((p) => brokers.map((b) => new URL(`${b.url}/v1/tokens/${p.name}`)));
+    const paths = profiles.map((p) => `/v1/tokens/${p.name}`);
+    const targets = paths.flatMap((path) => brokers.map((b) => `${b.url}${path}`));
     const headers = { authorization: `Bearer ${ctx.appToken}` };
 
     let mark = await commandCalls(stats);
@@ -136,7 +147,10 @@ async function runCase(ctx: BenchContext, s: ScaleOutSettings, c: { brokers: num
     const mintedAfterCold = minted();
 
     mark = now;
-    const steady = await closedLoop(targets, headers, s.steadyRequests, s.connections, s.timeoutMs);
+    // Connection i goes to broker i mod B and cycles through every profile's path (the connection
+    // count is a multiple of every broker count), so the load spreads over every broker × profile pair.
+    load.send({ type: 'closed-loop', options: { urls: brokers.map((b) => b.url), paths, headers, connections: s.connections, amount: s.steadyRequests, durationMs: STEADY_LIMIT_MS, timeoutMs: s.timeoutMs } });
+    const { result: steady } = await load.next<WorkerMessage & { result: ClosedLoopResult }>('result', STEADY_LIMIT_MS + 30_000);
     now = await commandCalls(stats);
     const steadyRedis = phase(diff(now, mark), steady.requests);
     const idleShare = (idleCallsPerSecond * steady.durationMs) / 1000;
@@ -161,53 +175,17 @@ async function runCase(ctx: BenchContext, s: ScaleOutSettings, c: { brokers: num
   }
 }
 
-/** Every target gets `perTarget` callers at the same instant (fresh connections: a cold start). */
-/** One GET whose latency and status are recorded. */
-async function timedGet(agent: Agent, url: URL, headers: Record<string, string>, timeoutMs: number, histogram: Histogram, statuses: Record<string, number>) {
-  const t0 = performance.now();
-  const { status } = await httpGet(agent, url, headers, timeoutMs);
-  histogram.record(performance.now() - t0);
-  statuses[String(status)] = (statuses[String(status)] ?? 0) + 1;
-}
-
-async function burst(targets: URL[], headers: Record<string, string>, perTarget: number, timeoutMs: number) {
-  const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
-  const histogram = new Histogram();
+/** Every target gets `perTarget` callers at the same instant (new brokers: new connections, a cold start). */
+async function burst(targets: string[], headers: Record<string, string>, perTarget: number, timeoutMs: number) {
+  const histogram = latencyHistogram();
   const statuses: Record<string, number> = {};
-  try {
-    await Promise.all(targets.flatMap((url) => Array.from({ length: perTarget }, async () => {
-      await timedGet(agent, url, headers, timeoutMs, histogram, statuses);
-    })));
-  } finally {
-    agent.destroy();
-  }
-  return { latency: histogram.summary(), statuses };
-}
-
-/**
- * The steady load: `connections` loops, each sending its next request when the previous answer
- * is read, request i going to target i mod T, until `total` were sent. It runs in the runner's
- * process: the load worker takes one URL, and here the runner's sandbox and IdP sit idle (every
- * token is cached and the IdP token was fetched once), so the loop has the event loop to itself.
- */
-async function closedLoop(targets: URL[], headers: Record<string, string>, total: number, connections: number, timeoutMs: number) {
-  const agent = new Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
-  const histogram = new Histogram();
-  const statuses: Record<string, number> = {};
-  let next = 0;
-  const started = performance.now();
-  try {
-    await Promise.all(Array.from({ length: connections }, async () => {
-      while (next < total) {
-        const url = targets[next % targets.length]!;
-        next += 1;
-        await timedGet(agent, url, headers, timeoutMs, histogram, statuses);
-      }
-    }));
-  } finally {
-    agent.destroy();
-  }
-  return { requests: next, durationMs: Math.max(1, Math.round(performance.now() - started)), latency: histogram.summary(), statuses };
+  await Promise.all(targets.flatMap((url) => Array.from({ length: perTarget }, async () => {
+    const t0 = performance.now();
+    const { status } = await getOnce(url, headers, timeoutMs);
+    recordMs(histogram, performance.now() - t0);
+    statuses[String(status)] = (statuses[String(status)] ?? 0) + 1;
+  })));
+  return { latency: summarize(histogram), statuses };
 }
 
 /** Calls per command so far (INFO commandstats), without `info`, which is this runner's own. */

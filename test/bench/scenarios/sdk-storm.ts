@@ -5,7 +5,7 @@
  * sandbox, which applies Genesys' default 300 token requests a minute per client.
  */
 import { fileURLToPath } from 'node:url';
-import { Histogram, type HistogramJson, type LatencySummary } from '../lib/histogram.js';
+import { mergeLatencies, summarize, type LatencySummary } from '../lib/latency.js';
 import type { WorkerMessage } from '../lib/child.js';
 import { counts } from './cold-storm.js';
 import { startWorker, type BenchContext } from './context.js';
@@ -35,7 +35,8 @@ interface SdkWorkerResult {
   instances: number;
   wallMs: number;
   outcomes: Record<string, number>;
-  histogram: HistogramJson;
+  /** Encoded latency histogram (lib/latency.ts). */
+  histogram: string;
 }
 
 /** Runs scenario 3 and stops everything it started. */
@@ -52,10 +53,9 @@ export async function runSdkStorm(ctx: BenchContext, settings: SdkStormSettings,
     // The SDK's own HTTP timeout is 16 s; leave room above it.
     const results = await Promise.all(workers.map((w) => w.next<WorkerMessage & { result: SdkWorkerResult }>('result', 60_000)));
     const after = counts(ctx, client.clientId);
-    const histogram = new Histogram();
+    const histogram = mergeLatencies(results.map(({ result }) => result.histogram));
     const outcomes: Record<string, number> = {};
     for (const { result } of results) {
-      histogram.merge(result.histogram);
       for (const [k, n] of Object.entries(result.outcomes)) outcomes[k] = (outcomes[k] ?? 0) + n;
     }
     const minted = after.minted - before.minted;
@@ -67,7 +67,7 @@ export async function runSdkStorm(ctx: BenchContext, settings: SdkStormSettings,
       upstreamMints: minted,
       upstreamThrottled: throttled,
       outcomes,
-      latency: histogram.summary(),
+      latency: summarize(histogram),
       sandboxTokenLimitPerMinute,
     };
   } finally {

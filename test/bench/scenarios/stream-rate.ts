@@ -19,7 +19,7 @@ import { waitUntilReady } from '../../support/system.js';
 import { startStreamSystem, STREAM, TEST_TIMING, TOPIC, type StreamSystem } from '../../../services/streamer/test/support/stream-system.js';
 import { stopProcess } from '../lib/child.js';
 import { freePort } from '../lib/free-port.js';
-import { Histogram, type LatencySummary } from '../lib/histogram.js';
+import { latencyHistogram, recordMs, summarize, type LatencySummary } from '../lib/latency.js';
 import type { BenchContext } from './context.js';
 
 const STREAMER_MAIN = fileURLToPath(new URL('../../../services/streamer/src/main.ts', import.meta.url));
@@ -234,7 +234,7 @@ async function runStep(sys: StreamSystem, streamer: StreamerChild, key: string, 
   const gen = await sys.sandbox.admin.generateEvents({ topic: TOPIC, count, ratePerSecond: rate });
   const generatedAt = performance.now();
   const seen = new Map<number, number>();
-  const latency = new Histogram();
+  const latency = latencyHistogram();
   let lastId = fromId;
   let lastProgress = performance.now();
   const hardDeadline = generatedAt + settings.settleMs * 4;
@@ -243,7 +243,7 @@ async function runStep(sys: StreamSystem, streamer: StreamerChild, key: string, 
     lastId = await readOutput(sys.redis, key, lastId, (e) => {
       if (e.sequence < gen.firstSequence || e.sequence > gen.lastSequence) return;
       seen.set(e.sequence, (seen.get(e.sequence) ?? 0) + 1);
-      if (Number.isFinite(e.lagMs)) latency.record(Math.max(0, e.lagMs));
+      if (Number.isFinite(e.lagMs)) recordMs(latency, Math.max(0, e.lagMs));
     });
     const now = performance.now();
     if (seen.size > size) lastProgress = now;
@@ -261,7 +261,7 @@ async function runStep(sys: StreamSystem, streamer: StreamerChild, key: string, 
     lost: gen.sent - seen.size,
     duplicated,
     drainMs: Math.round(Math.max(0, lastProgress - generatedAt)),
-    latency: latency.summary(),
+    latency: summarize(latency),
     metricLag: bucketQuantiles(before, after),
     gapsReported: (await sys.lifecycle(['stream.gap'])).length - gapsBefore,
   };

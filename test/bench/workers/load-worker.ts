@@ -1,9 +1,9 @@
 /**
- * Load generator process. Messages from the runner:
+ * Load generator process (autocannon for closed loops, fetch for storms). Messages from the runner:
  * - `closed-loop {options}` → `result {result}`
  * - `storm-prepare {options}` → `storm-ready {warmed}`, then `fire` → `result {result}`
  */
-import { runClosedLoop, type ClosedLoopOptions } from '../lib/load-generator.js';
+import { runClosedLoop, type ClosedLoopOptions } from '../lib/closed-loop.js';
 import { prepareStorm, type PreparedStorm, type StormOptions } from '../lib/storm.js';
 import { onRunnerMessage, toRunner } from './ipc.js';
 
@@ -14,7 +14,6 @@ onRunnerMessage(async (message) => {
     const result = await runClosedLoop(message['options'] as ClosedLoopOptions);
     toRunner({ type: 'result', result });
   } else if (message.type === 'storm-prepare') {
-    storm?.close();
     storm = await prepareStorm(message['options'] as StormOptions);
     toRunner({ type: 'storm-ready', warmed: storm.warmed });
   } else if (message.type === 'fire') {

@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import platformClient from 'purecloud-platform-client-v2';
-import { Histogram } from '../lib/histogram.js';
+import { encodeLatencies, latencyHistogram, recordMs, summarize } from '../lib/latency.js';
 import { onRunnerMessage, toRunner } from './ipc.js';
 
 /** The part of the SDK's ApiClient this worker uses (its class is exported as `ApiClientClass`). */
@@ -44,7 +44,7 @@ onRunnerMessage(async (message) => {
   } else if (message.type === 'fire') {
     if (!prepared) throw new Error('fire before prepare');
     const { clients, clientId, clientSecret } = prepared;
-    const histogram = new Histogram();
+    const histogram = latencyHistogram();
     const outcomes: Record<string, number> = {};
     const started = performance.now();
     await Promise.all(clients.map(async (client) => {
@@ -56,12 +56,12 @@ onRunnerMessage(async (message) => {
       } catch (err) {
         key = `failed-${statusOf(err)}`;
       }
-      histogram.record(performance.now() - t0);
+      recordMs(histogram, performance.now() - t0);
       outcomes[key] = (outcomes[key] ?? 0) + 1;
     }));
     toRunner({
       type: 'result',
-      result: { instances: clients.length, wallMs: Math.round(performance.now() - started), outcomes, latency: histogram.summary(), histogram: histogram.toJSON() },
+      result: { instances: clients.length, wallMs: Math.round(performance.now() - started), outcomes, latency: summarize(histogram), histogram: encodeLatencies(histogram) },
     });
   }
 });

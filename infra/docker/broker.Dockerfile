@@ -3,20 +3,33 @@
 # Stage 1 installs every dependency and builds with turbo; stage 2 holds only the built output
 # and the production dependencies, and runs as an unprivileged user.
 
-FROM node:20-slim AS build
+# Base image: node:24-bookworm-slim (Node 24 LTS on Debian 12), pinned by the digest of its multi-platform
+# index (linux/amd64, arm64, ppc64le): the tag as published on 2026-08-25 with Node 24.19.0, as recorded in
+# https://github.com/docker-library/repo-info/blob/master/repos/node/remote/24-bookworm-slim.md
+# Both stages of all four Dockerfiles use the same digest. To move to the tag's current image, run
+#   docker buildx imagetools inspect node:24-bookworm-slim     (the "Digest:" line)
+# and replace the digest in every infra/docker/*.Dockerfile; Renovate's dockerfile manager and Dependabot's
+# docker ecosystem recognise `image:tag@sha256:…` and open that change themselves.
+FROM node:24-bookworm-slim@sha256:a9f5f7c91a432850b2a8a7797adf5eadb6c733ceed61167806cee7ea7fbc29df AS build
 WORKDIR /src
 ENV TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 COPY package.json package-lock.json turbo.json tsconfig.base.json ./
 COPY shared ./shared
 COPY services ./services
 COPY test/package.json ./test/package.json
-RUN npm ci --no-audit --no-fund
+# --ignore-scripts: no dependency runs code at install time (the root `node` devDependency's preinstall
+# would fetch a second Node, which only `npm test` uses; esbuild works without its postinstall check).
+RUN npm ci --no-audit --no-fund --ignore-scripts
 RUN npx turbo run build --filter=@gtb/broker...
 # Production dependencies only, and no sources: the runtime stage copies what is left.
 RUN npm prune --omit=dev --no-audit --no-fund \
  && rm -rf shared/*/src shared/*/test services/*/src services/*/test
 
-FROM node:20-slim AS runtime
+FROM node:24-bookworm-slim@sha256:a9f5f7c91a432850b2a8a7797adf5eadb6c733ceed61167806cee7ea7fbc29df AS runtime
+# No package manager at run time: the base image's npm, npx, corepack and yarn are removed (nothing
+# is installed at run time, and each is code an attacker in the container could use).
+RUN rm -rf /usr/local/lib/node_modules /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
+      /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-v*
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build --chown=root:root /src/package.json ./package.json

@@ -159,24 +159,48 @@ test('compose: the services reference existing Dockerfiles, config files and dec
   for (const [name, s] of Object.entries(compose.secrets)) assert.match(s.file, /^\.\/secrets\//, `secret ${name} is a git-ignored file`);
 });
 
-test('dockerfiles: multi-stage on node:20, non-root, HEALTHCHECK, production dependencies only', () => {
+/** The Dockerfile's instructions, comments and blank lines dropped and continuation lines joined. */
+function instructions(text: string): string[] {
+  return text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+}
+
+test('dockerfiles: multi-stage on node 24 pinned by digest, non-root, HEALTHCHECK, production dependencies only', () => {
   const files = readdirSync(join(INFRA, 'docker')).filter((f) => f.endsWith('.Dockerfile'));
   assert.deepEqual(files.sort(), ['broker.Dockerfile', 'dev-idp.Dockerfile', 'sandbox.Dockerfile', 'streamer.Dockerfile']);
+  const digests = new Set<string>();
   for (const file of files) {
-    const lines = readFileSync(join(INFRA, 'docker', file), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const text = readFileSync(join(INFRA, 'docker', file), 'utf8');
+    const lines = instructions(text);
     const froms = lines.filter((l) => /^FROM\s/i.test(l));
     assert.ok(froms.length >= 2, `${file}: multi-stage`);
-    for (const f of froms) assert.match(f, /^FROM node:20[-.\w]*(\s+AS\s+\w+)?$/i, `${file}: ${f}`);
+    for (const f of froms) {
+      // Every stage on the Node 24 LTS image, by an immutable index digest (a tag alone can move under a rebuild).
+      const m = /^FROM (node:24-bookworm-slim)@(sha256:[0-9a-f]{64})(\s+AS\s+\w+)?$/i.exec(f);
+      assert.ok(m, `${file}: ${f} is node:24-bookworm-slim@sha256:<digest>`);
+      digests.add(m[2]!);
+    }
+    // The comment says which tag the digest is and how to update it.
+    assert.match(text, /^# Base image: node:24-bookworm-slim .*digest/m, `${file}: names the tag of the digest`);
+    assert.match(text, /^#\s+docker buildx imagetools inspect node:24-bookworm-slim/m, `${file}: says how to update the digest`);
     const lastFrom = lines.lastIndexOf(froms.at(-1)!);
     const build = lines.slice(0, lastFrom);
     const runtime = lines.slice(lastFrom);
-    assert.ok(build.some((l) => /npm ci\b/.test(l)), `${file}: npm ci in the build stage`);
+    assert.ok(build.some((l) => /npm ci\b.*--ignore-scripts/.test(l)), `${file}: npm ci --ignore-scripts in the build stage`);
     assert.ok(build.some((l) => /turbo run build/.test(l)), `${file}: turbo build in the build stage`);
-    assert.ok(!runtime.some((l) => /npm (ci|install)\b/.test(l)), `${file}: nothing installed in the runtime stage`);
     assert.ok(runtime.some((l) => /^COPY --from=build/.test(l)), `${file}: the runtime stage copies the build`);
+    // No package manager in the final image: the stage deletes the base image's npm, npx, corepack and
+    // yarn (as root, before USER) and nothing after that calls one.
+    const strip = runtime.findIndex((l) => /^RUN rm -rf /.test(l));
+    assert.ok(strip > 0, `${file}: the runtime stage removes the package managers`);
+    const removed = runtime[strip]!.split(/\s+/).slice(3);
+    for (const path of ['/usr/local/lib/node_modules', '/usr/local/bin/npm', '/usr/local/bin/npx', '/usr/local/bin/corepack', '/usr/local/bin/yarn', '/usr/local/bin/yarnpkg', '/opt/yarn-v*']) {
+      assert.ok(removed.includes(path), `${file}: the runtime stage removes ${path}`);
+    }
     const users = runtime.filter((l) => /^USER\s/.test(l));
     assert.equal(users.length, 1, `${file}: one USER in the runtime stage`);
     assert.doesNotMatch(users[0]!, /^USER\s+(root|0)(:|$)/, `${file}: non-root`);
+    assert.ok(runtime.indexOf(users[0]!) > strip, `${file}: the package managers are removed before USER`);
+    for (const l of runtime.slice(strip + 1)) assert.doesNotMatch(l, /\b(npm|npx|corepack|yarn)\b/, `${file}: nothing in the runtime stage calls a package manager: ${l}`);
     assert.ok(runtime.some((l) => /^HEALTHCHECK\s/.test(l)), `${file}: HEALTHCHECK`);
     assert.ok(runtime.some((l) => /^CMD\s/.test(l)), `${file}: CMD`);
     // Sources copied from the context must exist (the context is the repository root).
@@ -186,4 +210,5 @@ test('dockerfiles: multi-stage on node:20, non-root, HEALTHCHECK, production dep
     }
     if (file !== 'dev-idp.Dockerfile') assert.ok(build.some((l) => /npm prune --omit=dev/.test(l)), `${file}: dev dependencies pruned`);
   }
+  assert.equal(digests.size, 1, `one base image digest across the Dockerfiles, found ${[...digests].join(', ')}`);
 });

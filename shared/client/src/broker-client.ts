@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { GtbError } from '@gtb/errors';
 import { isBrokerClientError } from './broker-client-error.js';
 import { createBrokerHttp, type BrokerHttp, type FetchLike, type IdentityTokenSource } from './broker-http.js';
@@ -31,6 +32,14 @@ export interface GetTokenOptions {
 export interface BrokerClient extends BrokerApi {
   /** The current Genesys token of a profile: from the local cache, refreshed ahead, one request at a time. */
   getToken(profile: string, options?: GetTokenOptions): Promise<BrokerToken>;
+  /**
+   * Genesys answered 401 to `token` (a token, or its fingerprint): `POST /v1/tokens/{profile}/rejected`.
+   * The broker confirms with Genesys and replaces a dead token (one mint however many holders
+   * report it); the answer, the current token, replaces the cache, so the next `getToken` hands it
+   * out too. `replaced` says whether this report caused a new token; when the report named a token
+   * the broker no longer serves, the current one comes back with `replaced: false`.
+   */
+  reportRejected(profile: string, token: BrokerToken | string): Promise<BrokerToken & { replaced: boolean }>;
   /** Drops cached tokens (one profile, or all), e.g. after Genesys answered 401. */
   invalidate(profile?: string): void;
   /** When the cached token of a profile will be refreshed (epoch ms), if one is cached. */
@@ -42,6 +51,11 @@ export interface BrokerClient extends BrokerApi {
 interface Entry {
   token: BrokerToken;
   refreshAt: number;
+}
+
+/** First 12 hex of SHA-256, as the broker names tokens (the same as `fingerprint()` of @gtb/logger). */
+function fingerprintOf(token: string): string {
+  return createHash('sha256').update(token).digest('hex').slice(0, 12);
 }
 
 /** Answers that say the caller may no longer have the token: stop serving the cached one. */
@@ -112,6 +126,22 @@ export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
         return entry.token;
       }
       return fetchToken(profile);
+    },
+    async reportRejected(profile, token) {
+      assertProfile(profile);
+      const fp = typeof token === 'string' ? (/^[0-9a-f]{12}$/.test(token) ? token : fingerprintOf(token)) : token.fingerprint;
+      try {
+        const answer = await http.request('POST', `/v1/tokens/${profile}/rejected`, { fingerprint: fp });
+        const receivedAt = now();
+        const next = parseTokenBody(answer.body, receivedAt);
+        store(next, receivedAt);
+        const replaced = (answer.body as { replaced?: unknown }).replaced === true;
+        return { ...next, replaced };
+      } catch (err) {
+        // Whatever the broker said, the rejected token must not be handed out again from here.
+        if (cache.get(profile)?.token.fingerprint === fp) cache.delete(profile);
+        throw err;
+      }
     },
     invalidate(profile) {
       if (profile === undefined) cache.clear();

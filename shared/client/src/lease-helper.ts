@@ -46,6 +46,13 @@ export interface LeaseHelper {
    * renewals go on.
    */
   renewNow(): Promise<BrokerLease>;
+  /**
+   * Genesys answered 401 to the lease's token (or to the token with this fingerprint): reports it to
+   * the broker (`reportRejected`), which replaces a dead token, then renews at once so that the
+   * lease carries the replacement (handed to `onToken` as a rotation). Concurrent reports of one
+   * token share one request. Rejects when the broker could not be told or gave no token.
+   */
+  reportRejected(fingerprint?: string): Promise<BrokerLease>;
 }
 
 const asGtbError = (err: unknown, message: string) => (err instanceof GtbError ? err : new GtbError('ERR_INTERNAL', message, { cause: err }));
@@ -203,12 +210,32 @@ export function createLeaseHelper(options: LeaseHelperOptions): LeaseHelper {
     }
   }
 
+  const reports = new Map<string, Promise<BrokerLease>>();
+
+  function renewNow(): Promise<BrokerLease> {
+    if (renewing) return renewing;
+    const call = renewOrAcquireNow(busy);
+    renewing = call;
+    busy = call.then(() => undefined, () => undefined).finally(() => { if (renewing === call) renewing = undefined; });
+    return call;
+  }
+
   return {
-    renewNow() {
-      if (renewing) return renewing;
-      const call = renewOrAcquireNow(busy);
-      renewing = call;
-      busy = call.then(() => undefined, () => undefined).finally(() => { if (renewing === call) renewing = undefined; });
+    renewNow,
+    reportRejected(fingerprint) {
+      const fp = fingerprint ?? lease?.token.fingerprint;
+      if (fp === undefined) return Promise.reject(new GtbError('ERR_CONFIG_INVALID', 'no token to report: the lease helper holds no lease'));
+      const running = reports.get(fp);
+      if (running) return running;
+      const call = (async () => {
+        try {
+          await client.reportRejected(profile, fp);
+          return await renewNow();
+        } finally {
+          reports.delete(fp);
+        }
+      })();
+      reports.set(fp, call);
       return call;
     },
     async start() {

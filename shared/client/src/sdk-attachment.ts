@@ -5,6 +5,12 @@ import type { BrokerToken } from './broker-token.js';
 /** What the Genesys JS SDK's `ApiClient` offers that we need (purecloud-platform-client-v2). */
 export interface AccessTokenSink {
   setAccessToken(token: string): void;
+  /**
+   * The SDK's one request method (`ApiClient.callApi`). When present, the attachment wraps it: a
+   * call Genesys answers 401 (the token was revoked outside the broker) is reported to the broker,
+   * which replaces the token, and retried once with the replacement.
+   */
+  callApi?: (...args: never[]) => Promise<unknown>;
 }
 
 export interface AttachOptions {
@@ -12,6 +18,8 @@ export interface AttachOptions {
   onError?: (error: GtbError) => void;
   /** The SDK was given a new token (the first one included). */
   onToken?: (token: BrokerToken) => void;
+  /** Report a Genesys 401 and retry the call once with the replacement (default true; needs `callApi`). */
+  retryOnUnauthorized?: boolean;
   /** Asks the broker at least this often, so that a rotation reaches the SDK soon (default 60 000 ms). */
   checkEveryMs?: number;
   /** First retry delay after a failure, doubled up to `maxRetryMs` (defaults 1000 and 30 000). */
@@ -23,7 +31,12 @@ export interface AttachOptions {
 export interface SdkAttachment {
   /** Settles when the SDK has its first token (rejects if the first attempt failed; retries go on). */
   readonly ready: Promise<BrokerToken>;
-  /** Stops refreshing; the SDK keeps the token it has. */
+  /**
+   * Genesys rejected the SDK's token (401): reports it to the broker, sets the replacement and
+   * resolves with it. Concurrent calls share one report. Done by itself for calls through `callApi`.
+   */
+  rejected(): Promise<BrokerToken>;
+  /** Stops refreshing (and unwraps `callApi`); the SDK keeps the token it has. */
   stop(): void;
 }
 
@@ -86,13 +99,60 @@ export function attachToGenesysSdk(apiClient: AccessTokenSink, brokerClient: Bro
     }
   }
 
+  let reporting: Promise<BrokerToken> | undefined;
+  function rejected(): Promise<BrokerToken> {
+    const fp = current;
+    if (fp === undefined) return ready;
+    reporting ??= (async () => {
+      try {
+        const token = await brokerClient.reportRejected(profile, fp);
+        if (!stopped && token.fingerprint !== current) {
+          apiClient.setAccessToken(token.accessToken);
+          current = token.fingerprint;
+          options.onToken?.(token);
+        }
+        return token;
+      } finally {
+        reporting = undefined;
+      }
+    })();
+    return reporting;
+  }
+
+  // The SDK's request method, wrapped so that a 401 costs one report and one retry, not an outage.
+  const original = apiClient.callApi;
+  if (options.retryOnUnauthorized !== false && typeof original === 'function') {
+    const call = original.bind(apiClient) as (...args: unknown[]) => Promise<unknown>;
+    apiClient.callApi = async (...args: never[]) => {
+      const sentWith = current;
+      try {
+        return await call(...args);
+      } catch (err) {
+        // The SDK rejects with Genesys' error body ({status: 401, code, …}) or, with extended
+        // responses, {status, body, …}: both carry the status.
+        if (stopped || (err as { status?: unknown } | null)?.status !== 401 || sentWith === undefined) throw err;
+        // Someone may have replaced it already (another call's report, a refresh): retry with that.
+        if (current === sentWith) {
+          try {
+            await rejected();
+          } catch {
+            throw err; // the broker could not replace it: the caller sees Genesys' answer
+          }
+        }
+        return call(...args);
+      }
+    };
+  }
+
   void tick();
   return {
     ready,
+    rejected,
     stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
       timer = undefined;
+      if (original && apiClient.callApi !== original) apiClient.callApi = original;
     },
   };
 }

@@ -99,7 +99,7 @@ test('brokers on a three-master Redis Cluster: six profiles, one hash tag each, 
   for (const br of brokers) assert.equal((await call(br, `/v1/tokens/${PROFILES[0]}`)).status, 200);
   const counted = await Promise.all(nodes.map(async (n) => {
     // Every window's key: the requests may straddle a minute boundary.
-    const found = await n.keys(`${prefix}:rl:*demo-app:*`);
+    const found = await n.keys(`${prefix}:rl:{*demo-app}:*`);
     const values = await Promise.all(found.map((k) => n.get(k)));
     return values.reduce((sum, v) => sum + Number(v ?? 0), 0);
   }));

@@ -86,7 +86,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     rateLimitPerMinute: config.rateLimit.perMinute,
     authFailuresPerAddress: config.rateLimit.authFailuresPerAddress,
     authFailuresPerToken: config.rateLimit.authFailuresPerToken,
-    rateLimitStore: createSharedRateLimitStore({ redis, prefix: `${keys.prefix}:rl:`, logger }),
+    rateLimitStore: createSharedRateLimitStore({ redis, keys, logger }),
     trustProxy: config.http.trustProxy,
     fastPath: config.http.fastPath,
     readiness: async () => {

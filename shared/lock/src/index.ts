@@ -1,3 +1,2 @@
 export { createDistributedLock, type DistributedLock, type DistributedLockOptions, type LockHandle } from './distributed-lock.js';
 export { nextFence, fencedWrite, readFenced, type FencedWrite } from './fencing.js';
-export { luaScript, runScript, type LuaScript } from './run-script.js';

@@ -1,7 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fencedWrite, luaScript, nextFence, readFenced, runScript } from '../src/index.js';
+import { createRedis, waitReady, type RedisClient } from '@gtb/redis';
+import { createDistributedLock, fencedWrite, nextFence, readFenced } from '../src/index.js';
+import { startPrivateRedis } from '../../../test/support/redis-server.js';
 import { redisFor } from './helpers.js';
+
+/** `calls` of one command in `INFO commandstats` (commands run inside scripts are counted apart). */
+async function calls(redis: RedisClient, command: string): Promise<number> {
+  const info = await redis.info('commandstats');
+  return Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+}
 
 test('fences increase and a newer fence overwrites an older one', async (t) => {
   const { redis, prefix } = await redisFor(t);
@@ -39,10 +47,35 @@ test('with a fence key, a fence that was never issued is refused', async (t) => 
   await assert.rejects(fencedWrite(redis, { dataKey, value: 'x', fence: 0, ttlMs: 1000 }), { code: 'ERR_VALIDATION' });
 });
 
-test('an unknown script is loaded on first use (EVALSHA falls back to EVAL)', async (t) => {
-  const { redis, prefix } = await redisFor(t);
-  // A script no server has seen yet, instead of SCRIPT FLUSH, which would disturb parallel suites.
-  const script = luaScript(`-- ${prefix}\nreturn redis.call('INCR', KEYS[1])`);
-  assert.equal(await runScript(redis, script, [`${prefix}:n`], []), 1);
-  assert.equal(await runScript(redis, script, [`${prefix}:n`], []), 2);
+test('the scripts run as ioredis commands: EVAL once per connection, then EVALSHA, and EVAL again after Redis forgot them', { timeout: 30_000 }, async (t) => {
+  // A private server: SCRIPT FLUSH on the shared Redis would pull scripts from under other tests.
+  const server = await startPrivateRedis();
+  t.after(() => server.stop());
+  const redis = createRedis({ mode: 'standalone', url: server.url });
+  const admin = createRedis({ mode: 'standalone', url: server.url });
+  for (const c of [redis, admin]) c.on('error', () => undefined);
+  await Promise.all([waitReady(redis), waitReady(admin)]);
+  t.after(() => { redis.disconnect(); admin.disconnect(); });
+  const lock = createDistributedLock({ redis });
+  const dataKey = '{p}:data';
+
+  for (let fence = 1; fence <= 5; fence++) {
+    const handle = await lock.acquire('{p}:lock', 10_000);
+    assert.ok(handle);
+    assert.equal(await handle.extend(20_000), true);
+    assert.equal(await fencedWrite(redis, { dataKey, value: `v${fence}`, fence, ttlMs: 10_000 }), true);
+    assert.equal(await handle.release(), true);
+  }
+  // Three scripts (release, extend, fenced write), each sent whole once, then by SHA.
+  assert.equal(await calls(admin, 'eval'), 3);
+  assert.equal(await calls(admin, 'evalsha'), 12);
+
+  await admin.script('FLUSH');
+  const handle = await lock.acquire('{p}:lock', 10_000);
+  assert.ok(handle);
+  assert.equal(await fencedWrite(redis, { dataKey, value: 'v6', fence: 6, ttlMs: 10_000 }), true, 'NOSCRIPT is answered by sending the script again');
+  assert.equal(await handle.release(), true);
+  assert.equal(await handle.release(), false, 'a second release finds the lock gone');
+  assert.deepEqual(await readFenced(redis, dataKey), { fence: 6, value: 'v6' });
+  assert.equal(await calls(admin, 'eval'), 5, 'the two scripts used since the flush were sent whole once more');
 });

@@ -1,13 +1,21 @@
 import type { Store, Options, ClientRateLimitInfo } from 'express-rate-limit';
-import type { RedisClient } from '@gtb/redis';
+import type { Result } from 'ioredis';
+import { withLuaCommands, type Keys, type LuaCommand, type RedisClient } from '@gtb/redis';
 import type { Logger } from '@gtb/logger';
 
 // Adds this replica's hits since its last sync to the caller's shared count for the window, and
 // starts the window's expiry on its first hit; returns the shared total. One key: Cluster-safe.
-const SYNC_SCRIPT = `
+const SYNC: LuaCommand = { name: 'gtbRateLimitSync', numberOfKeys: 1, lua: `
 local total = redis.call('INCRBY', KEYS[1], ARGV[1])
 if total == tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return total`;
+return total` };
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    /** SYNC: adds `hits` to the window's count (expiring it after `ttlMs` from its first hit); the new total. */
+    gtbRateLimitSync(key: string, hits: number, ttlMs: number): Result<number, Context>;
+  }
+}
 
 interface Entry {
   window: number;
@@ -38,7 +46,8 @@ export function isLocalHitStore(store: Store | undefined): store is LocalHitStor
 
 export interface SharedRateLimitStoreOptions {
   redis: RedisClient;
-  prefix: string;
+  /** The key of a caller's count in one window is `keys.rateLimit(caller, window)`. */
+  keys: Keys;
   /** A caller's count is re-read from Redis at most this often per replica (default 100 ms). */
   syncMs?: number;
   logger?: Logger;
@@ -55,7 +64,8 @@ export interface SharedRateLimitStoreOptions {
  * down the limit fails open per replica (counts stay local) and says so once in 30 s.
  */
 export function createSharedRateLimitStore(options: SharedRateLimitStoreOptions): LocalHitStore {
-  const { redis, prefix, syncMs = 100, logger, now = Date.now } = options;
+  const { keys, syncMs = 100, logger, now = Date.now } = options;
+  const redis = withLuaCommands(options.redis, SYNC);
   const entries = new Map<string, Entry>();
   let windowMs = 60_000;
   let lastWarned = 0;
@@ -74,9 +84,7 @@ export function createSharedRateLimitStore(options: SharedRateLimitStoreOptions)
     const n = entry.pending;
     entry.pending = 0;
     try {
-      const redisKey = `${prefix}${key}:${entry.window}`;
-      const total = Number(await redis.eval(SYNC_SCRIPT, 1, redisKey, String(n), String(windowMs + 1000)));
-      entry.synced = total;
+      entry.synced = Number(await redis.gtbRateLimitSync(keys.rateLimit(key, entry.window), n, windowMs + 1000));
     } catch (err) {
       entry.synced += n; // fail open: keep counting here
       if (now() - lastWarned > 30_000) {
@@ -89,7 +97,7 @@ export function createSharedRateLimitStore(options: SharedRateLimitStoreOptions)
   }
 
   return {
-    prefix,
+    prefix: `${keys.prefix}:rl:`,
     localKeys: false,
     init(opts: Options) {
       windowMs = opts.windowMs;
@@ -125,7 +133,7 @@ export function createSharedRateLimitStore(options: SharedRateLimitStoreOptions)
     async resetKey(key: string): Promise<void> {
       const entry = entries.get(key);
       entries.delete(key);
-      if (entry) await redis.del(`${prefix}${key}:${entry.window}`).catch(() => undefined);
+      if (entry) await redis.del(keys.rateLimit(key, entry.window)).catch(() => undefined);
     },
   };
 }

@@ -1,4 +1,4 @@
-// Writes infra/k8s/prometheus-rule.yaml (a Prometheus Operator PrometheusRule) from the plain rules
+// Writes infra/prometheus/prometheus-rule.yaml (a Prometheus Operator PrometheusRule) from the plain rules
 // file infra/prometheus/gtb-rules.yaml, so that the two never differ:
 //   node --conditions=source --import tsx infra/scripts/gen-prometheus-rule.ts [--check]
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { parse, stringify } from 'yaml';
 
 const infra = join(dirname(fileURLToPath(import.meta.url)), '..');
 const source = join(infra, 'prometheus', 'gtb-rules.yaml');
-const target = join(infra, 'k8s', 'prometheus-rule.yaml');
+const target = join(infra, 'prometheus', 'prometheus-rule.yaml');
 
 /** The PrometheusRule text for the rules file's groups. */
 export function prometheusRuleYaml(rulesText: string): string {

@@ -49,7 +49,7 @@ test('promtool: the rules file is valid and its unit tests pass (each alert fire
 });
 
 test('the PrometheusRule is the rules file, and every alert has a summary and a runbook section', () => {
-  assert.equal(readFileSync(join(ROOT, 'infra', 'k8s', 'prometheus-rule.yaml'), 'utf8'), prometheusRuleYaml(readFileSync(RULES, 'utf8')));
+  assert.equal(readFileSync(join(ROOT, 'infra', 'prometheus', 'prometheus-rule.yaml'), 'utf8'), prometheusRuleYaml(readFileSync(RULES, 'utf8')));
   const runbook = readFileSync(join(ROOT, 'infra', 'docs', 'runbook.md'), 'utf8');
   const anchors = new Set([...runbook.matchAll(/^#{2,3} (.+)$/gm)].map((m) => m[1]!.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')));
   const alerts = rules().filter((r) => r.alert);

@@ -75,8 +75,19 @@ export const EVENT_DATA_SCHEMAS = {
     trigger: word,
     overlapMs: nonNegInt,
   }),
+  /** A span in which no replica received: published the moment it starts; `stream.gap` with the same `gapId` closes it. */
+  'stream.gap_opened': z.strictObject({
+    stream: name,
+    gapId: id,
+    from: time,
+    lastSequence: nonNegInt.optional(),
+    lastEventId: id.optional(),
+    reason: text(200),
+  }),
   'stream.gap': z.strictObject({
     stream: name,
+    /** The `gapId` of the `stream.gap_opened` this closes, when one was published. */
+    gapId: id.optional(),
     from: time,
     to: time,
     lastSequence: nonNegInt.optional(),

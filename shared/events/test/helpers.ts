@@ -65,6 +65,7 @@ export const SAMPLES: { [K in EventType]: { subject: string; data: EventData<K> 
   'stream.connected': { subject: 'queues', data: { stream: 'queues', channelFingerprint: fingerprint('streaming-2-aa5h48uk0srhpugh2994klj918'), connectionId: 'c-1' } },
   'stream.dropped': { subject: 'queues', data: { stream: 'queues', channelFingerprint: fingerprint('ch-1'), reason: 'socket_closing', closeCode: 1000, planned: true } },
   'stream.rolled_over': { subject: 'queues', data: { stream: 'queues', fromChannelFingerprint: fingerprint('ch-1'), toChannelFingerprint: fingerprint('ch-2'), trigger: 'socket_closing', overlapMs: 1200 } },
+  'stream.gap_opened': { subject: 'queues', data: { stream: 'queues', gapId: 'streamer-a:1a2b3c4d', from: '2029-01-01T00:00:00.000Z', lastSequence: 41, reason: 'socket dropped' } },
   'stream.gap': { subject: 'queues', data: { stream: 'queues', from: '2029-01-01T00:00:00.000Z', to: '2029-01-01T01:00:05.000+01:00', lastSequence: 41, reason: 'unplanned drop' } },
   'stream.failover': { subject: 'queues', data: { stream: 'queues', fromInstance: 'streamer-a', toInstance: 'streamer-b', fence: 7 } },
 };

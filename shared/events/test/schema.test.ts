@@ -21,7 +21,7 @@ function envelope(type: EventType, overrides: Record<string, unknown> = {}, data
 test('every lifecycle event type, all of them, each with a valid sample', () => {
   assert.deepEqual([...EVENT_TYPES].sort(), [
     'lease.expired', 'lease.granted', 'lease.released', 'lease.renewed',
-    'stream.connected', 'stream.dropped', 'stream.failover', 'stream.gap', 'stream.handshake_initiated', 'stream.rolled_over',
+    'stream.connected', 'stream.dropped', 'stream.failover', 'stream.gap', 'stream.gap_opened', 'stream.handshake_initiated', 'stream.rolled_over',
     'token.mint_failed', 'token.minted', 'token.rate_limited', 'token.revoked', 'token.rotated',
   ]);
   for (const type of EVENT_TYPES) {
@@ -74,6 +74,8 @@ test('data is strict and typed per event type', () => {
     ['stream.rolled_over', { ...SAMPLES['stream.rolled_over'].data, toChannelFingerprint: 'ch-2' }],
     ['stream.connected', { stream: 'queues', channelId: 'ch-1', connectionId: 'c-1' }],
     ['stream.gap', { ...SAMPLES['stream.gap'].data, from: '2030-01-01T00:00:00Z' }], // after `to`
+    ['stream.gap_opened', { stream: 'queues', from: '2029-01-01T00:00:00Z', reason: 'drop' }], // no gapId
+    ['stream.gap_opened', { ...SAMPLES['stream.gap_opened'].data, to: '2029-01-01T00:00:01Z' }], // an open gap has no end
     ['stream.failover', { stream: 'queues', toInstance: 'b' }],
     ['token.minted', 'a string'],
     ['token.minted', null],

@@ -87,6 +87,12 @@ export const BROKER_DESCRIPTIONS: Record<string, string> = {
   'rateLimit.perMinute': 'Requests a caller (issuer + subject, else address) may make a minute.',
   'rateLimit.authFailuresPerAddress': 'Failed authentications a client address may have in a minute; past it, its requests are refused (429) before any token check. Counted in each replica\'s memory.',
   'rateLimit.authFailuresPerToken': 'Failed authentications one IdP token (by SHA-256) may have in a minute, from any address; past it, that token is refused (429) unverified. Counted in each replica\'s memory.',
+  console: 'The operator console under `/console/`: profiles, leases, streams and lifecycle events live, rotate / revoke / release; admin only.',
+  'console.enabled': 'Serve the console at all.',
+  'console.issuer': 'The IdP the console signs in with (one of `idps[].issuer`); the first of `idps` when absent.',
+  'console.clientId': 'A public client at that IdP (no secret): authorization code with PKCE, redirect URI `<broker URL>/console/callback`. Absent: the console says sign-in is not configured.',
+  'console.scope': 'Scopes the console asks for.',
+  'console.resource': 'RFC 8707 resource indicator, when the IdP needs one to issue a token whose `aud` is the broker.',
 };
 
 export const STREAMER_DESCRIPTIONS: Record<string, string> = {

@@ -16,6 +16,9 @@ import { tokenExchangeRoutes } from './routes/token-exchange.js';
 import { leaseRoutes } from './routes/leases.js';
 import { profileRoutes } from './routes/profiles.js';
 import { opsRoutes } from './routes/ops.js';
+import { streamRoutes } from './routes/streams.js';
+import { eventRoutes } from './routes/events.js';
+import { consoleAssets } from './console/console-assets.js';
 import type { RouteDeps } from './routes/deps.js';
 import type { Store } from 'express-rate-limit';
 
@@ -85,6 +88,9 @@ export function createApp(options: AppOptions): BrokerApp {
   app.use(tokenExchangeRoutes(deps));
   app.use(leaseRoutes(deps));
   app.use(profileRoutes(deps));
+  app.use(streamRoutes(deps));
+  app.use(eventRoutes(deps));
+  if (options.console) app.use('/console', consoleAssets(options.console));
   app.use(notFound);
   app.use(errorHandler(options.logger));
 

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { Server } from 'node:http';
 import { createKeys, createRedis, type RedisClient } from '@gtb/redis';
+import type { FetchLike } from '@gtb/errors';
 import type { Logger } from '@gtb/logger';
 import { createEventPublisher } from '@gtb/events';
 import { createApp, type BrokerApp } from './app.js';
@@ -12,13 +13,17 @@ import { createPolicy } from './policy/index.js';
 import { createTokenService, createKeyRing, createProfileRegistry, type TokenService } from './tokens/index.js';
 import { createLeaseStore } from './leases/lease-store.js';
 import { startLeaseSweeper } from './leases/lease-sweeper.js';
+import { createMintHistory } from './tokens/mint-history.js';
+import { createLifecycleFeed } from './events/lifecycle-feed.js';
+import { createStreamStates } from './streams/stream-states.js';
+import { consoleSettingsOf } from './console/console-settings.js';
 import type { BrokerConfig } from './config.js';
 
 export interface BrokerOptions {
   config: Readonly<BrokerConfig>;
   logger: Logger;
   now?: () => number;
-  fetch?: typeof globalThis.fetch;
+  fetch?: FetchLike;
 }
 
 export interface RunningBroker {
@@ -52,13 +57,20 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const identity = createIdentityVerifier({ idps: config.idps, logger, now, fetch: options.fetch });
   const policy = createPolicy(config.policy, { logger: logger.child({ component: 'policy' }) });
   const profiles = createProfileRegistry(config.profiles);
+  const mintHistory = createMintHistory({ redis, keys, instanceId, logger, now });
+  const observer = tokenObserver(metrics);
+  const feed = createLifecycleFeed({ redis, keys, logger });
+  const streamStates = createStreamStates({ redis, keys, feed, now });
   const tokens = createTokenService({
     redis, subscriber, keys, logger, instanceId, now, profiles, events,
     keyRing: createKeyRing(config.encryption),
     lockTtlMs: config.tokens.lockTtlMs,
     waitTimeoutMs: config.tokens.waitTimeoutMs,
     fetch: options.fetch,
-    observer: tokenObserver(metrics),
+    observer: {
+      ...observer,
+      mintFinished: (profile, ms, outcome) => { observer.mintFinished(profile, ms, outcome); mintHistory.record(profile, ms, outcome); },
+    },
   });
   // Start does not wait for Redis: a broker that comes up before Redis reports not ready until it
   // has subscribed, then serves. Retried until it succeeds or the broker stops.
@@ -81,7 +93,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
 
   const broker = createApp({
     logger, identity, policy, tokens, profiles, leases, metrics, now,
-    events,
+    events, mintHistory, feed, streamStates,
+    console: consoleSettingsOf(config.console, config.idps.map((i) => i.issuer)),
     leaseGraceMs: config.leases.graceSeconds * 1000,
     rateLimitPerMinute: config.rateLimit.perMinute,
     authFailuresPerAddress: config.rateLimit.authFailuresPerAddress,
@@ -122,6 +135,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
         const timeout = new Promise<void>((resolve) => setTimeout(resolve, config.http.shutdownTimeoutMs).unref());
         await Promise.race([closed, timeout]);
         server.closeAllConnections();
+        await feed.close();
         await tokens.close();
         await identity.close();
         // quit() waits for Redis to answer; with Redis gone it would hang a pod until SIGKILL.

@@ -7,6 +7,7 @@ import { profileConfigSchema } from './tokens/profile-config.js';
 import { keyRingConfigSchema } from './tokens/key-ring.js';
 import { httpTlsSchema } from './http/tls-config.js';
 import { trustedProxiesSchema } from './http/trusted-proxies.js';
+import { consoleConfigSchema } from './console/console-settings.js';
 
 /** The broker's whole configuration: a YAML/JSON file (`GTB_BROKER_CONFIG_FILE`) plus `GTB_BROKER_*` overrides. */
 export const brokerConfigSchema = z.strictObject({
@@ -56,6 +57,8 @@ export const brokerConfigSchema = z.strictObject({
     /** Failed authentications one IdP token (by hash) may have in a minute, from any address; counted per replica. */
     authFailuresPerToken: z.number().int().min(1).max(1_000_000).default(10),
   }).default({ perMinute: 600, authFailuresPerAddress: 60, authFailuresPerToken: 10 }),
+  /** The operator console under /console/ (sign-in with the IdP: authorization code + PKCE, a public client). */
+  console: consoleConfigSchema,
 });
 
 export type BrokerConfig = z.output<typeof brokerConfigSchema>;

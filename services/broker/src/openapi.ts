@@ -101,7 +101,7 @@ export const openApiDocument = {
         responses: { 201: { description: 'The lease and the current token', content: { 'application/json': { schema: leaseRef } } }, ...errors(400, 401, 403, 404, 415, 503) },
       },
       get: {
-        summary: 'Live leases (admin)', security: bearer,
+        summary: 'Live leases (admin), with their owner (`issuer|subject`) and grant time', security: bearer,
         responses: { 200: { description: 'Leases, never tokens', content: { 'application/json': { schema: { type: 'object', properties: { leases: { type: 'array', items: { $ref: '#/components/schemas/Lease' } } } } } } }, ...errors(401, 403) },
       },
     },
@@ -112,13 +112,44 @@ export const openApiDocument = {
       delete: { summary: 'Release a lease', security: bearer, parameters: [leaseIdParam], responses: { 204: { description: 'Released' }, ...errors(400, 401, 404) } },
     },
     '/v1/profiles': {
-      get: { summary: 'Profiles and their cache state (admin); never token values', security: bearer, responses: { 200: { description: 'Profiles' }, ...errors(401, 403) } },
+      get: { summary: 'Profiles and their cache state (admin): fingerprint, expiry, planned refresh, cooldown, circuit, live leases, the last mint (when, which replica, how long) and mints per hour over 24 h; never token values', security: bearer, responses: { 200: { description: 'Profiles' }, ...errors(401, 403) } },
     },
     '/v1/profiles/{profile}/rotate': {
       post: { summary: 'Mint a new token now (admin); lease holders hear token.rotated', security: bearer, parameters: [profileParam], responses: { 200: { description: 'The new token\'s fingerprint and expiry' }, ...errors(401, 403, 404, 503) } },
     },
     '/v1/profiles/{profile}/token': {
       delete: { summary: 'Revoke the token at Genesys and purge it (admin); lease holders roll over first', security: bearer, parameters: [profileParam], responses: { 204: { description: 'Revoked' }, ...errors(401, 403, 404, 503) } },
+    },
+    '/v1/streams': {
+      get: {
+        summary: 'Notification streams as the streamer replicas report them through Redis (admin): owner and HA mode, sockets, channel (by fingerprint) age and expiry, topics, events per second, lag, rollovers by trigger, recent gaps with their bounds, last event; a replica that missed three heartbeats is `alive: false`',
+        security: bearer, responses: { 200: { description: 'Replicas and streams; channel ids never, only fingerprints' }, ...errors(401, 403) },
+      },
+    },
+    '/v1/events': {
+      get: {
+        summary: 'The recent lifecycle events of the gtb:lifecycle stream, oldest first (admin)', security: bearer,
+        parameters: [
+          { name: 'count', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 300 } },
+          { name: 'type', in: 'query', description: 'comma-separated event types', schema: { type: 'string' } },
+          { name: 'profile', in: 'query', description: 'comma-separated profiles', schema: { type: 'string' } },
+          { name: 'stream', in: 'query', description: 'comma-separated streams', schema: { type: 'string' } },
+        ],
+        responses: { 200: { description: '`{events: [{id, event}]}`: `id` is the lifecycle stream id, `event` the CloudEvent' }, ...errors(400, 401, 403) },
+      },
+    },
+    '/v1/events/stream': {
+      get: {
+        summary: 'The lifecycle events live, as server-sent events (admin). Send the bearer in Authorization (read with fetch: EventSource cannot); resumes after `Last-Event-ID` or `since`; ends with an `expired` event when the IdP token does',
+        security: bearer,
+        parameters: [
+          { name: 'since', in: 'query', description: 'a lifecycle stream id to resume after', schema: { type: 'string', pattern: '^\\d+-\\d+$' } },
+          { name: 'type', in: 'query', schema: { type: 'string' } },
+          { name: 'profile', in: 'query', schema: { type: 'string' } },
+          { name: 'stream', in: 'query', schema: { type: 'string' } },
+        ],
+        responses: { 200: { description: '`text/event-stream`: `event: lifecycle`, `id` the stream id, `data` the CloudEvent JSON', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors(400, 401, 403) },
+      },
     },
     '/healthz': { get: { summary: 'Liveness', responses: { 200: { description: 'Alive' } } } },
     '/readyz': { get: { summary: 'Readiness: Redis reachable, IdP keys loaded', responses: { 200: { description: 'Ready' }, 503: { description: 'Not ready' } } } },

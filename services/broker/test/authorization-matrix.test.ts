@@ -115,6 +115,10 @@ const MATRIX: Case[] = [
   { route: 'POST /v1/profiles/{profile}/rotate', variant: 'unknown profile', tokenAllowed: false, request: admin('POST', '/v1/profiles/nope/rotate'), expect: adminRow(404, UNKNOWN) },
   { route: 'DELETE /v1/profiles/{profile}/token', tokenAllowed: false, request: admin('DELETE', '/v1/profiles/billing/token'), expect: adminRow(204) },
   { route: 'DELETE /v1/profiles/{profile}/token', variant: 'unknown profile', tokenAllowed: false, request: admin('DELETE', '/v1/profiles/nope/token'), expect: adminRow(404, UNKNOWN) },
+  // The console's reads: admin only, never a token.
+  { route: 'GET /v1/streams', tokenAllowed: false, request: admin('GET', '/v1/streams'), expect: adminRow(200) },
+  { route: 'GET /v1/events', tokenAllowed: false, request: admin('GET', '/v1/events?count=50'), expect: adminRow(200) },
+  { route: 'GET /v1/events/stream', tokenAllowed: false, request: admin('GET', '/v1/events/stream'), expect: adminRow(200) },
   { route: 'GET /healthz', tokenAllowed: false, request: get('/healthz'), expect: all(ok(200)) },
   { route: 'GET /readyz', tokenAllowed: false, request: get('/readyz'), expect: all(ok(200)) },
   { route: 'GET /metrics', tokenAllowed: false, request: get('/metrics'), expect: all(ok(200)) },
@@ -204,7 +208,8 @@ test('authorization matrix: every route × every kind of caller', { timeout: 180
         const req = await c.request(ctx, caller);
         if (c.warm) await (await send(req)).arrayBuffer();
         const res = await send(req);
-        const text = await res.text();
+        // A server-sent-events answer never ends by itself: its status and headers are the answer.
+        const text = (res.headers.get('content-type') ?? '').startsWith('text/event-stream') ? (await res.body?.cancel(), '') : await res.text();
         const contentType = res.headers.get('content-type') ?? '';
         answers.push({ caseName, caller, tokenAllowed: c.tokenAllowed, status: res.status, contentType, text });
         const want = c.expect[caller];

@@ -37,6 +37,8 @@ export function createKeys(prefix = 'gtb') {
     lease: (profile: string, leaseId: string) => `${p(profile)}:lease:${leaseId}`,
     /** Where lease ids are looked up (id → profile). */
     leaseIndex: () => `${prefix}:lease-index`,
+    /** Recent mints of a profile (sorted set by time, a day kept): the console's last mint and mints per hour. */
+    mints: (profile: string) => `${p(profile)}:mints`,
     /** Per-caller rate limit window. */
     rateLimit: (caller: string, window: number) => `${prefix}:rl:{${caller}}:${window}`,
     /** Output Redis Stream of a notification stream. */
@@ -47,6 +49,10 @@ export function createKeys(prefix = 'gtb') {
     owner: (stream: string) => `${prefix}:owner:${s(stream)}`,
     /** Streamer owner fencing counter. */
     ownerFence: (stream: string) => `${prefix}:owner-fence:${s(stream)}`,
+    /** What one streamer replica reports about its streams (JSON, rewritten every few seconds, with a TTL). */
+    streamerState: (instance: string) => `${prefix}:streamer-state:${instance}`,
+    /** Pattern matching every replica's streamer state (SCAN). */
+    streamerStatePattern: () => `${prefix}:streamer-state:*`,
     /** Pub/sub channel of one lifecycle event type. */
     lifecycleChannel: (type: string) => `${prefix}:lifecycle:${type}`,
     /** Pattern matching every lifecycle channel. */

@@ -7,6 +7,10 @@ import type { TokenAccess } from '../tokens/token-access.js';
 import type { AuthGuard } from '../http/auth-guard.js';
 import type { LeaseStore } from '../leases/lease-store.js';
 import type { BrokerMetrics } from '../metrics.js';
+import type { MintHistory } from '../tokens/mint-history.js';
+import type { LifecycleFeed } from '../events/lifecycle-feed.js';
+import type { StreamStates } from '../streams/stream-states.js';
+import type { ConsoleSettings } from '../console/console-settings.js';
 
 /** Everything the routes need, built by main.ts or by a test. */
 export interface RouteDeps {
@@ -33,4 +37,12 @@ export interface RouteDeps {
   /** The per-caller rate limit (keyed by the verified identity on `res.locals.identity`). */
   rateLimit: RequestHandler;
   readiness: () => Promise<{ ready: boolean; checks: Record<string, boolean> }>;
+  /** A day of upstream mints per profile (the console's last mint and mints per hour). */
+  mintHistory: Pick<MintHistory, 'summary'>;
+  /** The lifecycle stream: recent events and a live tail (`/v1/events`). */
+  feed: LifecycleFeed;
+  /** What the streamer replicas report (`/v1/streams`). */
+  streamStates: StreamStates;
+  /** The operator console's sign-in settings; the console is not served when absent. */
+  console?: ConsoleSettings | undefined;
 }

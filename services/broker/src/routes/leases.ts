@@ -86,7 +86,7 @@ export function leaseRoutes(deps: RouteDeps): Router {
     authorizeAdmin(deps, identityOf(res));
     const leases = await deps.leases.list(deps.profiles.names());
     res.setHeader('Cache-Control', 'no-store');
-    res.json({ leases: leases.map(leaseBody) });
+    res.json({ leases: leases.map((l) => ({ ...leaseBody(l), owner: l.owner, granted_at: new Date(l.grantedAt).toISOString() })) });
   });
   return router;
 }

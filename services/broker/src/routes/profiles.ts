@@ -8,6 +8,13 @@ import { authorizeAdmin } from './authorize-admin.js';
 export function profileRoutes(deps: RouteDeps): Router {
   const router = Router();
   const auth = deps.auth;
+  const mintsOf = async (name: string) => {
+    const { last, perHour } = await deps.mintHistory.summary(name);
+    return {
+      last: last && { at: new Date(last.at).toISOString(), instance: last.instance, ms: last.ms, outcome: last.outcome },
+      per_hour_24h: perHour,
+    };
+  };
 
   router.get('/v1/profiles', ...auth, async (_req, res) => {
     authorizeAdmin(deps, identityOf(res));
@@ -19,6 +26,7 @@ export function profileRoutes(deps: RouteDeps): Router {
       client_id_fingerprint: p.clientIdFingerprint,
       live_leases: await deps.leases.liveCount(p.name),
       cache: await deps.tokens.state(p.name),
+      mints: await mintsOf(p.name),
     })));
     res.setHeader('Cache-Control', 'no-store');
     res.json({ profiles });

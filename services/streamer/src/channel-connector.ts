@@ -4,7 +4,7 @@ import type { EventPublisher } from '@gtb/events';
 import type { GenesysApi } from '@gtb/genesys';
 import { redactUri, type Logger } from '@gtb/logger';
 import { createChannel, subscribe } from './channel-api.js';
-import { openChannelSocket, type ChannelSocket, type SocketEnd } from './channel-socket.js';
+import { openChannelSocket, type ChannelSocket, type SeenBefore, type SocketEnd } from './channel-socket.js';
 import type { StreamConfig, TimingConfig } from './config.js';
 import type { PendingEvent } from './event-sink.js';
 import type { SystemFrame } from './frame.js';
@@ -28,6 +28,8 @@ export interface Connection {
 export interface ConnectorDeps {
   stream: StreamConfig;
   timing: TimingConfig;
+  /** `eventBody` fields holding an event's own time (gap bounds). */
+  eventTimeFields: readonly string[];
   api: (apiBaseUrl: string) => GenesysApi;
   /** Lifecycle events (`stream.*`), not to be confused with the notifications, which go to `push`. */
   lifecycle: EventPublisher;
@@ -42,6 +44,10 @@ export interface ConnectorDeps {
 export interface ConnectHandlers {
   onControl(conn: Connection, frame: SystemFrame, receivedAt: number): void;
   onReceiving(conn: Connection, at: number): void;
+  /** A ping on `conn` went unanswered: it may have heard nothing since `from`. */
+  onSilent(conn: Connection, from: number, seen: SeenBefore): void;
+  /** `conn` delivers again after a silence. */
+  onHeard(conn: Connection, at: number): void;
   onEnd(conn: Connection, end: SocketEnd): void;
 }
 
@@ -82,7 +88,11 @@ export async function connectChannel(deps: ConnectorDeps, lease: BrokerToken, ha
         heartbeatTimeoutMs: timing.heartbeatTimeoutMs,
         pongTimeoutMs: timing.pongTimeoutMs,
         connectTimeoutMs: timing.connectTimeoutMs,
+        pingIntervalMs: timing.pingIntervalMs,
+        eventTimeFields: deps.eventTimeFields,
         push: deps.push,
+        onSilent: (from, seen) => handlers.onSilent(conn, from, seen),
+        onHeard: (at) => handlers.onHeard(conn, at),
         onControl: (frame, at) => handlers.onControl(conn, frame, at),
         onReceiving: (at) => {
           handlers.onReceiving(conn, at);
@@ -92,7 +102,8 @@ export async function connectChannel(deps: ConnectorDeps, lease: BrokerToken, ha
         onEnd: (end) => {
           if (!settled) {
             settled = true;
-            reject(new GtbError('ERR_STREAM_CONNECT_FAILED', `socket ended before receiving: ${end.reason}`));
+            // A 401 on the upgrade names the token as the cause: the worker reports it, not just retries.
+            reject(new GtbError('ERR_STREAM_CONNECT_FAILED', `socket ended before receiving: ${end.reason}`, end.status ? { details: { upstreamStatus: end.status } } : {}));
             return;
           }
           handlers.onEnd(conn, end);

@@ -37,6 +37,8 @@ export interface ChannelRollover {
   primary(): Connection | undefined;
   /** True while a socket that is not being retired receives. */
   receiving(): boolean;
+  /** The last frame heard on a delivering socket (what this replica's receive record extends to). */
+  lastHeard(): number | undefined;
   /** Rollovers completed (the first connection is not one). */
   count(): number;
   /** Waits for a rollover in progress, then closes every socket. */
@@ -56,7 +58,8 @@ export function createChannelRollover(deps: ChannelRolloverDeps): ChannelRollove
   let rollAgain: string | undefined;
   let completed = 0;
 
-  const delivering = (c: Connection) => !c.retiring && !c.socket.ended && c.socket.receivingAt !== undefined;
+  // A silent socket (an unanswered ping) is not delivering: it covers nothing until it is heard again.
+  const delivering = (c: Connection) => !c.retiring && !c.socket.ended && !c.socket.silent && c.socket.receivingAt !== undefined;
   const receiving = () => [...connections].some(delivering);
   const countSockets = () => metrics.sockets.set({ stream }, [...connections].filter((c) => c.socket.receivingAt !== undefined).length);
 
@@ -150,6 +153,11 @@ export function createChannelRollover(deps: ChannelRolloverDeps): ChannelRollove
     },
     primary: () => primary,
     receiving,
+    lastHeard() {
+      let last: number | undefined;
+      for (const c of connections) if (delivering(c)) last = Math.max(last ?? 0, c.socket.lastFrameAt ?? c.socket.receivingAt ?? 0);
+      return last;
+    },
     count: () => completed,
     async stop() {
       await rolling;

@@ -18,12 +18,20 @@ export const streamSchema = z.object({
  */
 export const timingSchema = z.object({
   /**
-   * No frame for this long: ping. One 30 s heartbeat plus a margin rather than two heartbeats
-   * (2 × 30 s), so that with `pongTimeoutMs` a stall is replaced within two heartbeat intervals.
+   * Silent (no heartbeat, pong or event) this long plus `pongTimeoutMs`: the socket is half-open and
+   * is terminated and replaced. One 30 s heartbeat plus a margin rather than two heartbeats, so a
+   * stall is replaced within two heartbeat intervals. Silence is noticed much sooner by the pings
+   * (`pingIntervalMs`); this only decides when to give up on the socket.
    */
   heartbeatTimeoutMs: ms(35_000),
-  /** No answer to that ping for this long: the socket is half-open, terminate it. */
+  /** Added to `heartbeatTimeoutMs` before a silent socket is terminated. */
   pongTimeoutMs: ms(10_000),
+  /**
+   * Ping (`{"message":"ping"}`) this often, whatever else arrives. A ping not answered before the
+   * next one is due opens a possible gap at the last frame before it, even if the socket recovers:
+   * a stall longer than this is always seen, one shorter may not be (nothing can see it).
+   */
+  pingIntervalMs: ms(5_000),
   /** Roll over this long before the channel's `expires`. */
   channelExpiryMarginMs: ms(10 * 60_000),
   /** Roll over this long before the token's `expires_at`. */
@@ -51,6 +59,28 @@ export const outputSchema = z.object({
   maxStreamLength: z.number().int().positive().optional(),
   /** A write batch that Redis has not answered in this long is retried. */
   writeTimeoutMs: ms(5_000),
+});
+
+/** How gaps are bounded and shared between replicas (docs/architecture.md § Gaps). */
+export const gapsSchema = z.object({
+  /**
+   * Subtracted from a gap's lower bound: events generated up to this long before the last one
+   * received may still have been in flight (Genesys gives no order guarantee), so the recommended
+   * backfill window starts this much earlier.
+   */
+  reorderAllowanceMs: z.number().int().nonnegative().default(2_000),
+  /**
+   * `eventBody` fields read as the event's own time (ISO 8601 or epoch ms), first found wins. A
+   * gap's lower bound is the earlier of the last event's own time and its receipt.
+   */
+  eventTimeFields: z.array(z.string().regex(/^[A-Za-z0-9_]{1,64}$/)).max(10).default(['timestamp', 'eventTime']),
+  /**
+   * An open gap whose replica has not refreshed it in Redis for this long belongs to a dead replica:
+   * a receiving replica (or the standby that took over) closes it.
+   */
+  replicaStaleMs: ms(10_000),
+  /** How long a replica's receive intervals stay in Redis for the coverage check of active-active. */
+  coverageRetentionMs: ms(10 * 60_000),
 });
 
 /** The streamer's configuration (what it does with it: docs/architecture.md § Event path). */
@@ -82,6 +112,7 @@ export const streamerConfigSchema = z.object({
   }).default({ host: '127.0.0.1', port: 9464 }),
   timing: timingSchema.default(timingSchema.parse({})),
   output: outputSchema.default(outputSchema.parse({})),
+  gaps: gapsSchema.default(gapsSchema.parse({})),
   streams: z.array(streamSchema).min(1)
     .refine((streams) => new Set(streams.map((s) => s.name)).size === streams.length, 'stream names must be unique'),
 });
@@ -90,3 +121,4 @@ export type StreamerConfig = z.infer<typeof streamerConfigSchema>;
 export type StreamConfig = z.infer<typeof streamSchema>;
 export type TimingConfig = z.infer<typeof timingSchema>;
 export type OutputConfig = z.infer<typeof outputSchema>;
+export type GapsConfig = z.infer<typeof gapsSchema>;

@@ -8,9 +8,23 @@ export type Frame =
   | { kind: 'heartbeat' }
   | { kind: 'pong' }
   | SystemFrame
-  | { kind: 'event'; topic: string; dedupeId: string; correlationId?: string; sequence?: number; text: string }
+  | { kind: 'event'; topic: string; dedupeId: string; correlationId?: string; sequence?: number; text: string; eventAt?: number }
   /** Not JSON, or JSON of no known shape (e.g. `{"result":"404"}`, a channel gone; see docs/genesys-behaviour.md § WebSocket). */
   | { kind: 'unknown'; result?: string };
+
+/** `eventBody` fields that carry an event's own time in most Genesys topics. */
+export const DEFAULT_TIME_FIELDS: readonly string[] = ['timestamp', 'eventTime'];
+
+/** The event's own time from the first of `fields` that holds one (ISO 8601, or epoch ms). */
+export function eventTimeOf(body: Record<string, unknown>, fields: readonly string[]): number | undefined {
+  for (const f of fields) {
+    const v = body[f];
+    const t = typeof v === 'string' ? Date.parse(v) : typeof v === 'number' ? v : Number.NaN;
+    // Sanity: after 2000 and before 2200, so a sequence number or a duration is not taken for a time.
+    if (Number.isFinite(t) && t > 946_684_800_000 && t < 7_258_118_400_000) return t;
+  }
+  return undefined;
+}
 
 const ID_SAFE = /^[A-Za-z0-9_.:-]{1,128}$/;
 
@@ -20,7 +34,7 @@ const ID_SAFE = /^[A-Za-z0-9_.:-]{1,128}$/;
  * a usable CorrelationId it is the topic plus a SHA-256 of the raw frame, so that byte-identical
  * doubles still collapse.
  */
-export function parseFrame(text: string): Frame {
+export function parseFrame(text: string, timeFields: readonly string[] = DEFAULT_TIME_FIELDS): Frame {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -48,6 +62,7 @@ export function parseFrame(text: string): Frame {
     ? `${topic}:${correlationId}`
     : `${topic}:sha256-${createHash('sha256').update(text).digest('hex')}`;
   const seq = body.sequence;
+  const eventAt = eventTimeOf(body, timeFields);
   return {
     kind: 'event',
     topic,
@@ -55,5 +70,6 @@ export function parseFrame(text: string): Frame {
     text,
     ...(correlationId === undefined ? {} : { correlationId }),
     ...(typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0 ? { sequence: seq } : {}),
+    ...(eventAt === undefined ? {} : { eventAt }),
   };
 }

@@ -5,6 +5,8 @@ import { sleep } from './backoff.js';
 /** A gap as the streamer knows it: epoch ms bounds and what was last seen before it. */
 export interface Gap {
   stream: string;
+  /** Names the gap across `stream.gap_opened` and `stream.gap` (absent: never announced open). */
+  gapId?: string;
   from: number;
   to: number;
   lastSequence?: number;
@@ -12,8 +14,10 @@ export interface Gap {
   reason: string;
 }
 
-/** Publishes `stream.gap`, retrying until Redis takes it: a gap is never dropped silently. */
+/** Publishes `stream.gap_opened` and `stream.gap`, retrying until Redis takes them: a gap is never dropped silently. */
 export interface GapReporter {
+  /** A gap starts now: `stream.gap_opened` (logged at error level at once). */
+  opened(gap: Omit<Gap, 'to'> & { gapId: string }, cause: string): void;
   report(gap: Gap, cause: string): void;
   /** Gaps not yet published (Redis down). */
   pending(): number;
@@ -33,25 +37,46 @@ export interface GapReporterOptions {
 export function createGapReporter(options: GapReporterOptions): GapReporter {
   const log = options.logger.child({ component: 'gap-reporter' });
   const retryMs = options.retryMs ?? 1_000;
-  const queue: EventData<'stream.gap'>[] = [];
+  type Item = { type: 'stream.gap'; data: EventData<'stream.gap'> } | { type: 'stream.gap_opened'; data: EventData<'stream.gap_opened'> };
+  const queue: Item[] = [];
   const stop = new AbortController();
   let running: Promise<void> | undefined;
 
   async function run(): Promise<void> {
     while (queue.length > 0) {
-      const data = queue[0]!;
-      const published = await options.lifecycle.tryPublish('stream.gap', data.stream, data);
+      const item = queue[0]!;
+      const published = item.type === 'stream.gap'
+        ? await options.lifecycle.tryPublish('stream.gap', item.data.stream, item.data)
+        : await options.lifecycle.tryPublish('stream.gap_opened', item.data.stream, item.data);
       if (published) queue.shift();
       else if (stop.signal.aborted) return;
       else await sleep(retryMs, stop.signal);
     }
   }
 
+  function enqueue(item: Item): void {
+    queue.push(item);
+    running ??= run().finally(() => { running = undefined; });
+  }
+
   return {
+    opened(gap, cause) {
+      const data: EventData<'stream.gap_opened'> = {
+        stream: gap.stream,
+        gapId: gap.gapId,
+        from: new Date(gap.from).toISOString(),
+        ...(gap.lastSequence === undefined ? {} : { lastSequence: gap.lastSequence }),
+        ...(gap.lastEventId === undefined ? {} : { lastEventId: gap.lastEventId }),
+        reason: gap.reason.slice(0, 200) || 'gap',
+      };
+      log.error({ gap: data, cause }, 'events may be missing from now on: gap opened');
+      enqueue({ type: 'stream.gap_opened', data });
+    },
     report(gap, cause) {
       const to = Math.max(gap.to, gap.from);
       const data: EventData<'stream.gap'> = {
         stream: gap.stream,
+        ...(gap.gapId === undefined ? {} : { gapId: gap.gapId }),
         from: new Date(gap.from).toISOString(),
         to: new Date(to).toISOString(),
         ...(gap.lastSequence === undefined ? {} : { lastSequence: gap.lastSequence }),
@@ -60,8 +85,7 @@ export function createGapReporter(options: GapReporterOptions): GapReporter {
       };
       log.error({ gap: data, cause }, 'events may be missing: gap reported');
       options.onReported?.(gap, cause);
-      queue.push(data);
-      running ??= run().finally(() => { running = undefined; });
+      enqueue({ type: 'stream.gap', data });
     },
     pending: () => queue.length,
     async close() {

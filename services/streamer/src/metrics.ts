@@ -17,6 +17,7 @@ export function createStreamerMetrics() {
     buffered: new Gauge({ name: 'gtb_streamer_buffered_events', help: 'Events waiting for Redis', labelNames: stream, registers: [registry] }),
     rollovers: new Counter({ name: 'gtb_streamer_rollovers_total', help: 'Make-before-break rollovers, by trigger', labelNames: ['stream', 'trigger'] as const, registers: [registry] }),
     gaps: new Counter({ name: 'gtb_streamer_gaps_total', help: 'Gaps reported (stream.gap)', labelNames: ['stream', 'cause'] as const, registers: [registry] }),
+    gapsCovered: new Counter({ name: 'gtb_streamer_drops_covered_total', help: 'Times this replica stopped receiving while another replica received all along (active-active): no gap', labelNames: stream, registers: [registry] }),
     drops: new Counter({ name: 'gtb_streamer_socket_drops_total', help: 'Sockets that ended, planned or not', labelNames: ['stream', 'planned'] as const, registers: [registry] }),
     topicsRejected: new Counter({ name: 'gtb_streamer_topics_rejected_total', help: 'Topics Genesys refused to subscribe', labelNames: stream, registers: [registry] }),
     sockets: new Gauge({ name: 'gtb_streamer_sockets', help: 'Open notification sockets that are receiving', labelNames: stream, registers: [registry] }),

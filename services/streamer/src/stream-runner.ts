@@ -2,6 +2,7 @@ import type { Keys, RedisClient } from '@gtb/redis';
 import { backoffDelay, sleep } from './backoff.js';
 import type { StreamerConfig } from './config.js';
 import { createEventSink, type EventSink } from './event-sink.js';
+import { parseFrame } from './frame.js';
 import { startOwnerElection, type OwnerElection } from './owner-election.js';
 import { createStreamWorker, type StreamWorker, type StreamWorkerDeps, type WorkerStatus } from './stream-worker.js';
 
@@ -61,7 +62,7 @@ export function createStreamRunner(deps: StreamRunnerDeps): StreamRunner {
 
   async function runWorker(initialGap?: Parameters<typeof createStreamWorker>[0]['initialGap']): Promise<void> {
     const w = createStreamWorker({
-      stream, timing: config.timing, broker: deps.broker, api: deps.api, push: sink.push, lifecycle: deps.lifecycle, gaps: deps.gaps,
+      stream, timing: config.timing, gapsConfig: config.gaps, ha: config.ha, redis, keyPrefix: config.keyPrefix, broker: deps.broker, api: deps.api, push: sink.push, lifecycle: deps.lifecycle, gaps: deps.gaps,
       metrics, logger: deps.logger, now, random: deps.random, instanceId: deps.instanceId, ...(initialGap ? { initialGap } : {}),
     });
     worker = w;
@@ -90,7 +91,7 @@ export function createStreamRunner(deps: StreamRunnerDeps): StreamRunner {
   }
 
   /** What the previous owner last wrote: the lower bound of the takeover gap. */
-  async function lastWritten(): Promise<{ at: number; instance?: string; sequence?: number; eventId?: string } | undefined> {
+  async function lastWritten(): Promise<{ at: number; eventAt?: number; instance?: string; sequence?: number; eventId?: string } | undefined> {
     const entries = await redis.xrevrange(keys.events(stream.name), '+', '-', 'COUNT', 1);
     const fields = entries[0]?.[1];
     if (!fields) return undefined;
@@ -100,8 +101,11 @@ export function createStreamRunner(deps: StreamRunnerDeps): StreamRunner {
     if (Number.isNaN(at)) return undefined;
     const seq = Number(map.get('sequence'));
     const cid = map.get('id')?.split(':').pop();
+    const frame = parseFrame(map.get('event') ?? '', config.gaps.eventTimeFields);
+    const eventAt = frame.kind === 'event' ? frame.eventAt : undefined;
     return {
       at,
+      ...(eventAt === undefined ? {} : { eventAt }),
       ...(map.get('instance') ? { instance: map.get('instance')! } : {}),
       ...(Number.isSafeInteger(seq) && map.has('sequence') ? { sequence: seq } : {}),
       ...(cid && /^[A-Za-z0-9_.-]{1,128}$/.test(cid) && !cid.startsWith('sha256-') ? { eventId: cid } : {}),
@@ -116,7 +120,9 @@ export function createStreamRunner(deps: StreamRunnerDeps): StreamRunner {
       void deps.lifecycle.tryPublish('stream.failover', stream.name, { stream: stream.name, toInstance: deps.instanceId, fence, ...(fromInstance ? { fromInstance } : {}) });
     }
     starting = runWorker(last ? {
-      from: last.at,
+      cause: 'takeover',
+      lastFrameAt: last.at,
+      lastEventAt: last.eventAt,
       ...(last.sequence === undefined ? {} : { lastSequence: last.sequence }),
       ...(last.eventId === undefined ? {} : { lastEventId: last.eventId }),
       reason: `takeover by ${deps.instanceId} (fence ${fence}); events after the last written one were not received`,

@@ -1,5 +1,6 @@
 import type { BrokerClient, LeaseHelper } from '@gtb/client';
 import { isGtbError } from '@gtb/errors';
+import type { RedisClient } from '@gtb/redis';
 import type { EventPublisher } from '@gtb/events';
 import type { GenesysApi } from '@gtb/genesys';
 import type { Logger } from '@gtb/logger';
@@ -7,16 +8,21 @@ import { backoffDelay, sleep } from './backoff.js';
 import { connectChannel, type ConnectHandlers, type Connection } from './channel-connector.js';
 import { createChannelExpiry } from './channel-expiry.js';
 import { createChannelRollover } from './channel-rollover.js';
-import type { StreamConfig, TimingConfig } from './config.js';
-import { createDropGap, type OpenGap } from './drop-gap.js';
+import type { GapsConfig, StreamConfig, TimingConfig } from './config.js';
 import type { PendingEvent } from './event-sink.js';
 import type { GapReporter } from './gap-reporter.js';
+import { createGapTracker, type GapStart } from './gap-tracker.js';
 import type { StreamerMetrics } from './metrics.js';
 import { startStreamLease } from './stream-lease.js';
 
 export interface StreamWorkerDeps {
   stream: StreamConfig;
   timing: TimingConfig;
+  gapsConfig: GapsConfig;
+  ha: 'active-active' | 'active-passive';
+  /** Where open gaps and receive intervals are kept (shared by the replicas). */
+  redis: RedisClient;
+  keyPrefix: string;
   broker: BrokerClient;
   api: (apiBaseUrl: string) => GenesysApi;
   /** The event sink's `push`, handed to every socket: notifications never pass through the worker. */
@@ -30,7 +36,7 @@ export interface StreamWorkerDeps {
   random: () => number;
   instanceId: string;
   /** A gap already open when the worker starts (a standby taking over): closed by the first socket. */
-  initialGap?: OpenGap;
+  initialGap?: GapStart & { cause: string };
 }
 
 /** What `/readyz` and tests look at. */
@@ -54,6 +60,11 @@ export interface StreamWorker {
   stop(): Promise<void>;
 }
 
+/** Genesys answered 401: the token is dead (revoked outside the broker), not the channel. */
+function isUnauthorized(err: unknown): boolean {
+  return isGtbError(err) && err.details?.['upstreamStatus'] === 401;
+}
+
 /** The rollover a `v2.system.*` notice asks for, if any. */
 function triggerOf(topic: string): string | undefined {
   if (topic === 'v2.system.socket_closing') return 'socket_closing';
@@ -74,7 +85,20 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
   let lease: LeaseHelper | undefined;
   let failed: string | undefined;
 
-  const gap = createDropGap({ stream: stream.name, gaps: deps.gaps, metrics, now, initial: deps.initialGap });
+  // Others' receive records lag their last frame by up to a ping interval (pongs keep it fresh) plus a refresh.
+  const refreshMs = Math.max(100, Math.min(1_000, Math.floor(timing.pingIntervalMs / 2)));
+  const gap = createGapTracker({
+    stream: stream.name, instanceId: deps.instanceId, ha: deps.ha, redis: deps.redis, keyPrefix: deps.keyPrefix, gaps: deps.gaps, metrics,
+    logger: deps.logger, now, config: deps.gapsConfig, freshMs: timing.pingIntervalMs + 2 * refreshMs, refreshMs,
+    ...(deps.initialGap ? { initial: deps.initialGap } : {}),
+  });
+  let ticking = false;
+  const ticker = setInterval(() => {
+    if (ticking) return;
+    ticking = true;
+    void gap.tick({ receiving: channels.receiving(), lastHeard: channels.lastHeard() }).finally(() => { ticking = false; });
+  }, refreshMs);
+  ticker.unref();
   const channels = createChannelRollover({
     stream: stream.name, overlapMs: timing.overlapMs, lifecycle, metrics, logger: deps.logger, now, signal,
     connect: connectWithRetry,
@@ -93,7 +117,18 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
       // The topic's type only: `v2.system.token_revoked.<channel id>` carries the id, a capability.
       log.info({ topic: frame.topic.split('.').slice(0, 3).join('.'), channelFingerprint: conn.socket.channel.fingerprint }, 'system message');
       const trigger = triggerOf(frame.topic);
+      // The broker cannot know Genesys revoked its token: tell it, so the rollover gets a live one.
+      if (trigger === 'token_revoked') void reportRejected(conn.fingerprint, 'v2.system.token_revoked');
       if (trigger) channels.notice(conn, trigger);
+    },
+    onSilent(conn, from, seen) {
+      log.warn({ channelFingerprint: conn.socket.channel.fingerprint }, 'a ping went unanswered: events may be missing');
+      if (channels.receiving()) return; // another socket (a rollover's) delivers meanwhile
+      gap.open({ lastFrameAt: from, ...seen, reason: 'silence: a ping went unanswered' }, 'silence');
+    },
+    onHeard(conn, at) {
+      log.info({ channelFingerprint: conn.socket.channel.fingerprint }, 'socket delivers again after a silence');
+      gap.close(at);
     },
     onReceiving(conn, at) {
       // Counted from its first frame, before promotion: an old socket dropping now is covered.
@@ -111,23 +146,46 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
       if (outcome === 'planned') return;
       log.warn({ channelFingerprint: conn.socket.channel.fingerprint, reason: end.reason }, 'socket dropped unexpectedly');
       if (outcome === 'covered') return;
-      gap.open(conn, end.reason);
+      const { socket } = conn;
+      gap.open({
+        lastFrameAt: socket.lastFrameAt ?? socket.receivingAt ?? now(), lastEventAt: socket.lastEventAt, lastSequence: socket.lastSequence,
+        lastEventId: socket.lastEventId, reason: `socket dropped: ${end.reason}`,
+      }, 'drop');
       void channels.roll('reconnect');
     },
   };
 
+  /** Reports a token Genesys refused to the broker, which confirms, replaces it and hands the replacement to the lease. */
+  function reportRejected(fingerprint: string, why: string): Promise<boolean> {
+    if (!lease) return Promise.resolve(false);
+    log.warn({ fingerprint, why }, 'Genesys rejected the token (401): reporting it to the broker for a replacement');
+    return lease.reportRejected(fingerprint).then((next) => {
+      log.info({ rejected: fingerprint, fingerprint: next.token.fingerprint }, 'the broker handed out a replacement token');
+      return next.token.fingerprint !== fingerprint;
+    }, (err: unknown) => {
+      log.warn({ err: (err as Error).message }, 'reporting the rejected token failed; retrying with backoff');
+      return false;
+    });
+  }
+
   /** Opens a new connection with the lease's current token, retrying with jittered backoff. */
   async function connectWithRetry(trigger: string): Promise<Connection | undefined> {
+    let retryNow = false;
     for (let attempt = 0; !signal.aborted; attempt++) {
-      if (attempt > 0 || trigger === 'reconnect') {
+      if (retryNow) {
+        retryNow = false; // a replaced token is tried at once, then backoff as usual
+      } else if (attempt > 0 || trigger === 'reconnect') {
         const delay = attempt === 0 ? Math.round(timing.backoffBaseMs * deps.random()) : backoffDelay(attempt - 1, timing.backoffBaseMs, timing.backoffMaxMs, deps.random);
         await sleep(delay, signal);
         if (signal.aborted) return undefined;
       }
+      let current: Awaited<ReturnType<LeaseHelper['renewNow']>> | undefined;
       try {
         // Renewing first picks up a rotated token; the broker answers from its cache.
-        const current = await lease!.renewNow();
-        const conn = await connectChannel({ stream, timing, api: deps.api, lifecycle, push: deps.push, metrics, logger: deps.logger, now }, current.token, handlers);
+        current = await lease!.renewNow();
+        const conn = await connectChannel({
+          stream, timing, eventTimeFields: deps.gapsConfig.eventTimeFields, api: deps.api, lifecycle, push: deps.push, metrics, logger: deps.logger, now,
+        }, current.token, handlers);
         if (signal.aborted) {
           conn.retiring = true;
           conn.socket.close('stopping');
@@ -139,6 +197,8 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
         const code = isGtbError(err) ? err.code : undefined;
         if (code === 'ERR_TOPICS_REJECTED') failed = (err as Error).message;
         log.warn({ err: (err as Error).message, code, attempt, trigger }, 'could not open a socket; backing off');
+        // A dead token is replaced, not retried: channel create, subscribe or the upgrade answered 401.
+        if (current && isUnauthorized(err)) retryNow = await reportRejected(current.token.fingerprint, 'answered 401');
       }
     }
     return undefined;
@@ -168,7 +228,10 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
     async stop() {
       stopping.abort();
       expiry.clear();
+      clearInterval(ticker);
       await channels.stop();
+      // An open gap is published as closed at shutdown: never left for a log line alone.
+      await gap.stop();
       await lease?.stop();
     },
   };

@@ -1,11 +1,13 @@
 import { GtbError } from '@gtb/errors';
-import { connectUri, expireChannels, removeChannel } from './channels.js';
+import { fingerprint } from '@gtb/logger';
+import { connectUri, expireChannels, liveChannel, removeChannel } from './channels.js';
 import { createClient } from './clients.js';
 import { createCounters, type Counters } from './counters.js';
+import { clearWorld } from './model/world.js';
 import { generateEvents, type GenerateEventsRequest, type GenerateEventsResult } from './event-generator.js';
 import type { Fault } from './faults.js';
 import type { ClientSpec } from './options.js';
-import type { SandboxState } from './state.js';
+import type { Channel, SandboxState } from './state.js';
 import type { SocketHub } from './streaming/socket-hub.js';
 import { revokeClientTokens, revokeToken } from './tokens.js';
 
@@ -30,6 +32,14 @@ export interface SandboxAdmin {
   /** Ids of channels with an open socket. */
   connectedChannels(): string[];
   /**
+   * Every live channel (expired and removed ones are gone), oldest first, with its subscriptions
+   * and its socket; `clientId` narrows to one OAuth client. Channel ids are capabilities: this
+   * view exists only in process and on the admin-key-protected admin API.
+   */
+  listChannels(filter?: { clientId?: string }): ChannelAdminView[];
+  /** One live channel, as in `listChannels`; ERR_NOT_FOUND when unknown or expired. */
+  getChannel(channelId: string): ChannelAdminView;
+  /**
    * Every secret the sandbox has handed out since the start (or reset): access tokens (revoked and
    * expired included), client secrets, channel ids and their connect URIs. In process only (no HTTP
    * route), for tests that scan logs and Redis for leaks.
@@ -37,6 +47,37 @@ export interface SandboxAdmin {
   issuedSecrets(): { accessTokens: string[]; clientSecrets: string[]; channelIds: string[]; connectUris: string[] };
   /** Forgets tokens, channels, faults, counters and sequences; keeps only the clients from the start options. */
   reset(): void;
+}
+
+/** A channel as the admin API shows it. */
+export interface ChannelAdminView {
+  id: string;
+  clientId: string;
+  /** `fingerprint()` of the token that created it. */
+  tokenFingerprint: string;
+  createdAt: string;
+  lastUsedAt: string;
+  expires: string;
+  topics: string[];
+  /** The open socket, or null when none is connected. */
+  socket: { openedAt: string; eventsSent: number } | null;
+  /** Sockets ever connected to the channel. */
+  socketsOpened: number;
+}
+
+function channelAdminView(state: SandboxState, channel: Channel): ChannelAdminView {
+  const socket = state.sockets.socketInfo(channel.id);
+  return {
+    id: channel.id,
+    clientId: channel.clientId,
+    tokenFingerprint: fingerprint(channel.token),
+    createdAt: new Date(channel.createdAt).toISOString(),
+    lastUsedAt: new Date(channel.lastUsedAt).toISOString(),
+    expires: new Date(channel.expiresAt).toISOString(),
+    topics: [...channel.topics],
+    socket: socket ? { openedAt: new Date(socket.openedAt).toISOString(), eventsSent: socket.eventsSent } : null,
+    socketsOpened: channel.socketsOpened,
+  };
 }
 
 /** Builds the admin operations over a state and its socket hub. */
@@ -89,6 +130,19 @@ export function createAdmin(state: SandboxState, hub: SocketHub): SandboxAdmin {
       return revokeClientTokens(state, target.clientId);
     },
     connectedChannels: () => hub.connectedChannelIds(),
+    listChannels(filter = {}) {
+      if (filter.clientId !== undefined && typeof filter.clientId !== 'string') throw new GtbError('ERR_VALIDATION', 'clientId must be a string');
+      const now = state.options.now();
+      return [...state.channels.values()]
+        .filter((c) => c.expiresAt > now && (filter.clientId === undefined || c.clientId === filter.clientId))
+        .sort((a, b) => a.createdAt - b.createdAt)
+        .map((c) => channelAdminView(state, c));
+    },
+    getChannel(channelId) {
+      const channel = liveChannel(state, channelId);
+      if (!channel) throw new GtbError('ERR_NOT_FOUND', 'unknown channel');
+      return channelAdminView(state, channel);
+    },
     issuedSecrets: () => {
       const channelIds = [...state.issuedChannelIds];
       return {
@@ -107,6 +161,7 @@ export function createAdmin(state: SandboxState, hub: SocketHub): SandboxAdmin {
       state.tokens.clear();
       state.issuedChannelIds.clear();
       state.sequences.clear();
+      clearWorld(state.world);
       state.faults.clear();
       state.tokenWindow.clear();
       state.apiWindow.clear();

@@ -17,6 +17,9 @@ import { GenesysError } from './http/genesys-error.js';
 import { oauthTokenRouter } from './http/oauth-token.js';
 import { subscriptionsRouter } from './http/subscriptions-routes.js';
 import { tokensMeRouter } from './http/tokens-me.js';
+import { conversationsRouter } from './http/conversations-routes.js';
+import { observationsRouter } from './http/observations-routes.js';
+import { usersRouter } from './http/users-routes.js';
 
 /** A sandbox built but not listening. */
 export interface Sandbox {
@@ -54,7 +57,8 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   if (resolved.adminKey !== undefined) app.use('/__sandbox', adminRouter(admin, resolved.adminKey));
   app.use(faultMiddleware(state));
   app.use(oauthTokenRouter(state));
-  app.use('/api/v2', apiAuth(state), tokensMeRouter(state), channelsRouter(state), subscriptionsRouter(state));
+  app.use('/api/v2', apiAuth(state), tokensMeRouter(state), channelsRouter(state), subscriptionsRouter(state),
+    usersRouter(state), observationsRouter(state), conversationsRouter(state));
   app.use((req) => {
     throw new GenesysError(404, 'not.found', `No resource at ${req.method} ${req.path.slice(0, 200)}.`);
   });

@@ -1,6 +1,7 @@
 import { newChannelId } from './ids.js';
 import type { AccessToken, Channel, SandboxState } from './state.js';
 
+/** Genesys' documented channel cap per OAuth client, the default of `maxChannelsPerClient`. */
 export const MAX_CHANNELS_PER_CLIENT = 20;
 
 /** The wire form of a channel. */
@@ -22,13 +23,14 @@ export function channelView(state: SandboxState, channel: Channel): ChannelView 
 }
 
 /**
- * Creates a channel for the token's client. At the cap, the 21st removes the channel with the
- * oldest last use, unconnected ones first (the documented rule).
+ * Creates a channel for the token's client. At the cap (`maxChannelsPerClient`, 20), the 21st
+ * removes the channel with the oldest last use, unconnected ones first (the documented rule: the
+ * creation itself never fails), closing that channel's socket if it had one.
  */
 export function createChannel(state: SandboxState, token: AccessToken): Channel {
   const now = state.options.now();
   const own = [...state.channels.values()].filter((c) => c.clientId === token.clientId);
-  if (own.length >= MAX_CHANNELS_PER_CLIENT) {
+  if (own.length >= state.options.maxChannelsPerClient) {
     own.sort((a, b) => {
       const ca = state.sockets.isConnected(a.id) ? 1 : 0;
       const cb = state.sockets.isConnected(b.id) ? 1 : 0;
@@ -49,6 +51,7 @@ export function createChannel(state: SandboxState, token: AccessToken): Channel 
     lastUsedAt: now,
     expiresAt: now + state.options.channelLifetimeMs,
     topics: new Set(),
+    socketsOpened: 0,
   };
   state.channels.set(id, channel);
   state.issuedChannelIds.add(id);

@@ -38,6 +38,8 @@ const configSchema = z.object({
   heartbeatIntervalMs: z.coerce.number().int().positive().optional(),
   socketClosingNoticeMs: z.coerce.number().int().min(0).optional(),
   channelLifetimeMs: z.coerce.number().int().positive().optional(),
+  maxChannelsPerClient: z.coerce.number().int().min(1).max(100_000).optional(),
+  maxTopicsPerChannel: z.coerce.number().int().min(1).max(100_000).optional(),
   resubscribeExtendsChannel: z.boolean().optional(),
   closeSocketOnTokenExpiry: z.boolean().optional(),
   closeSocketOnTokenRevoked: z.boolean().optional(),

@@ -5,6 +5,7 @@ import { newUuid } from './ids.js';
 import type { SandboxState } from './state.js';
 import type { SocketHub } from './streaming/socket-hub.js';
 import { eventFrame } from './streaming/frames.js';
+import { nextModelledBody } from './model/topic-families.js';
 import { expandTopic, isValidTopic } from './topics.js';
 
 /** What to generate. */
@@ -15,7 +16,11 @@ export interface GenerateEventsRequest {
   ratePerSecond?: number;
   /** Only this channel receives them (it must still subscribe the topic). */
   channelId?: string;
-  /** Extra fields merged into each `eventBody` (beside `sequence`). */
+  /**
+   * Extra fields merged over each `eventBody` (beside `sequence`). On a modelled topic they
+   * override the generated fields in the event only: the state behind the snapshots keeps the
+   * generated values.
+   */
   body?: Record<string, unknown>;
 }
 
@@ -46,7 +51,10 @@ export function validateGenerateRequest(req: unknown): asserts req is GenerateEv
 /**
  * Generates `count` events on a topic, each with the topic's next `eventBody.sequence` and a
  * fresh `metadata.CorrelationId`, and writes each to every connected socket whose channel
- * subscribes the topic. Sockets that are down miss them: Genesys queues nothing.
+ * subscribes the topic. Sockets that are down miss them: Genesys queues nothing. On a modelled
+ * topic (user presence, routing status and conversations, queue conversations and observations)
+ * each event first changes the state behind the REST snapshots, and its body is that change in
+ * the SDK model's shape.
  */
 export async function generateEvents(state: SandboxState, hub: SocketHub, req: GenerateEventsRequest): Promise<GenerateEventsResult> {
   validateGenerateRequest(req);
@@ -67,7 +75,8 @@ export async function generateEvents(state: SandboxState, hub: SocketHub, req: G
     state.sequences.set(req.topic, sequence);
     bump(state.counters.eventsGenerated, req.topic);
     sent += 1;
-    const frame = eventFrame(req.topic, { ...req.body, sequence }, newUuid(state.options.randomBytes));
+    const modelled = nextModelledBody(state.world, req.topic, state.options.now(), state.options.randomBytes);
+    const frame = eventFrame(req.topic, { ...modelled, ...req.body, sequence }, newUuid(state.options.randomBytes));
     for (const channelId of hub.connectedChannelIds()) {
       if (req.channelId !== undefined && req.channelId !== channelId) continue;
       const channel = state.channels.get(channelId);

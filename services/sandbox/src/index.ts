@@ -1,6 +1,6 @@
 export { startSandbox, type RunningSandbox } from './start-sandbox.js';
 export { createSandbox, type Sandbox } from './app.js';
-export type { SandboxAdmin } from './admin.js';
+export type { SandboxAdmin, ChannelAdminView } from './admin.js';
 export type { SandboxOptions, ClientSpec } from './options.js';
 export type { Fault, FaultType } from './faults.js';
 export type { Counters } from './counters.js';
@@ -8,3 +8,5 @@ export type { GenerateEventsRequest, GenerateEventsResult } from './event-genera
 export type { EventFrame } from './streaming/frames.js';
 export { MAX_CHANNELS_PER_CLIENT } from './channels.js';
 export { MAX_TOPICS_PER_CHANNEL } from './topics.js';
+export { PRESENCE_DEFINITIONS, PURECLOUD_SOURCE } from './model/presence.js';
+export { OBSERVATION_METRICS } from './model/observations.js';

@@ -11,11 +11,13 @@ const USAGE = `gtb-sandbox: a local Genesys Cloud (OAuth, tokens, notifications,
   --admin-key <key>     SANDBOX_ADMIN_KEY            enables /__sandbox (header x-sandbox-key)
   --clients <list>      SANDBOX_CLIENTS              id:secret,id2:secret2 or a JSON list
   --heartbeat-interval-ms, --socket-closing-notice-ms, --channel-lifetime-ms,
+  --max-channels-per-client (20), --max-topics-per-channel (1000),
   --default-token-lifetime-seconds, --token-rate-limit-per-minute, --api-rate-limit-per-minute,
   --log-level           and the same as SANDBOX_<NAME> variables; SANDBOX_CONFIG_FILE for a YAML/JSON file
 `;
 
 const FLAGS = ['port', 'host', 'admin-key', 'clients', 'heartbeat-interval-ms', 'socket-closing-notice-ms', 'channel-lifetime-ms',
+  'max-channels-per-client', 'max-topics-per-channel',
   'default-token-lifetime-seconds', 'token-rate-limit-per-minute', 'api-rate-limit-per-minute', 'log-level', 'config-file'] as const;
 
 async function main(): Promise<void> {

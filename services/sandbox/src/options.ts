@@ -30,6 +30,13 @@ export interface SandboxOptions {
   heartbeatIntervalMs?: number;
   socketClosingNoticeMs?: number;
   channelLifetimeMs?: number;
+  /**
+   * Channels one OAuth client may hold [20, documented]. Creating one more removes the client's
+   * channel with the oldest last use, unconnected channels first (documented), closing its socket.
+   */
+  maxChannelsPerClient?: number;
+  /** Topics one channel may subscribe [1000, documented]; a subscribe beyond it is refused with 400 (documented). */
+  maxTopicsPerChannel?: number;
   resubscribeExtendsChannel?: boolean;
   closeSocketOnTokenExpiry?: boolean;
   closeSocketOnTokenRevoked?: boolean;
@@ -60,6 +67,8 @@ export interface ResolvedOptions {
   heartbeatIntervalMs: number;
   socketClosingNoticeMs: number;
   channelLifetimeMs: number;
+  maxChannelsPerClient: number;
+  maxTopicsPerChannel: number;
   resubscribeExtendsChannel: boolean;
   closeSocketOnTokenExpiry: boolean;
   closeSocketOnTokenRevoked: boolean;
@@ -89,6 +98,8 @@ export function resolveOptions(options: SandboxOptions = {}): ResolvedOptions {
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 30_000,
     socketClosingNoticeMs: options.socketClosingNoticeMs ?? 60_000,
     channelLifetimeMs: options.channelLifetimeMs ?? 24 * 3_600_000,
+    maxChannelsPerClient: options.maxChannelsPerClient ?? 20,
+    maxTopicsPerChannel: options.maxTopicsPerChannel ?? 1000,
     resubscribeExtendsChannel: options.resubscribeExtendsChannel ?? true,
     closeSocketOnTokenExpiry: options.closeSocketOnTokenExpiry ?? false,
     closeSocketOnTokenRevoked: options.closeSocketOnTokenRevoked ?? true,
@@ -109,6 +120,9 @@ export function resolveOptions(options: SandboxOptions = {}): ResolvedOptions {
   check(Number.isInteger(resolved.port) && resolved.port >= 0 && resolved.port <= 65_535, 'port', 'an integer in 0..65535');
   for (const name of ['tokenRateLimitPerMinute', 'apiRateLimitPerMinute', 'heartbeatIntervalMs', 'channelLifetimeMs', 'sweepIntervalMs'] as const) {
     check(Number.isFinite(resolved[name]) && resolved[name] > 0, name, 'a positive number');
+  }
+  for (const name of ['maxChannelsPerClient', 'maxTopicsPerChannel'] as const) {
+    check(Number.isInteger(resolved[name]) && resolved[name] >= 1 && resolved[name] <= 100_000, name, 'an integer in 1..100000');
   }
   check(Number.isFinite(resolved.socketClosingNoticeMs) && resolved.socketClosingNoticeMs >= 0, 'socketClosingNoticeMs', 'a number >= 0');
   check(resolved.invalidClientStatus === 400 || resolved.invalidClientStatus === 401, 'invalidClientStatus', '400 or 401');

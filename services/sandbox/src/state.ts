@@ -2,6 +2,7 @@ import { createCounters, type Counters } from './counters.js';
 import { FaultRegistry } from './faults.js';
 import type { ResolvedOptions } from './options.js';
 import { RateWindow } from './rate-window.js';
+import { createWorld, type World } from './model/world.js';
 
 /** An OAuth client (client-credentials grant). */
 export interface OAuthClient {
@@ -35,6 +36,8 @@ export interface Channel {
   expiresAt: number;
   /** Subscriptions in insertion order. */
   topics: Set<string>;
+  /** Sockets ever connected to this channel (the admin API reports it). */
+  socketsOpened: number;
 }
 
 /** What the REST side needs from the WebSocket side; implemented by the socket hub. */
@@ -43,6 +46,8 @@ export interface SocketControl {
   isConnected(channelId: string): boolean;
   /** Closes the channel's socket (if any) with a close frame. */
   closeNow(channelId: string, code: number, reason: string): void;
+  /** The channel's open socket, if any: when it opened and how many event frames it was sent. */
+  socketInfo(channelId: string): { openedAt: number; eventsSent: number } | undefined;
   /** Sends a `v2.system.*` message to the channel's socket, if connected. */
   sendSystem(channelId: string, topicName: string, eventBody: Record<string, unknown>): void;
 }
@@ -55,6 +60,8 @@ export interface SandboxState {
   channels: Map<string, Channel>;
   /** Last sequence number per topic. */
   sequences: Map<string, number>;
+  /** Users, queues and conversations behind the modelled topics and the REST snapshots. */
+  world: World;
   counters: Counters;
   faults: FaultRegistry;
   tokenWindow: RateWindow;
@@ -69,6 +76,7 @@ export interface SandboxState {
 const NO_SOCKETS: SocketControl = {
   isConnected: () => false,
   closeNow: () => undefined,
+  socketInfo: () => undefined,
   sendSystem: () => undefined,
 };
 
@@ -80,6 +88,7 @@ export function createState(options: ResolvedOptions): SandboxState {
     tokens: new Map(),
     channels: new Map(),
     sequences: new Map(),
+    world: createWorld(),
     counters: createCounters(),
     faults: new FaultRegistry(),
     tokenWindow: new RateWindow(options.tokenRateLimitPerMinute, options.now),

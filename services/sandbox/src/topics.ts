@@ -3,6 +3,7 @@
 // `v2.` then dot-separated segments; optionally the combined form `v2.users.<id>?presence&routingStatus`.
 const TOPIC_RE = /^v2(\.[A-Za-z0-9_-]+)+(\?[A-Za-z0-9_-]+(&[A-Za-z0-9_-]+)*)?$/;
 export const MAX_TOPIC_LENGTH = 500;
+/** Genesys' documented topic cap per channel, the default of `maxTopicsPerChannel`. */
 export const MAX_TOPICS_PER_CHANNEL = 1000;
 
 /** True when `topic` is a syntactically valid notification topic. */

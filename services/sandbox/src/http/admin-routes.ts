@@ -29,6 +29,14 @@ export function adminRouter(admin: SandboxAdmin, adminKey: string): Router {
   router.get('/counters', (_req, res) => {
     res.json(admin.counters());
   });
+  router.get('/channels', (req, res) => {
+    const clientId = req.query.clientId;
+    if (clientId !== undefined && typeof clientId !== 'string') throw new GtbError('ERR_VALIDATION', 'clientId must be given once');
+    res.json({ entities: admin.listChannels(clientId === undefined ? {} : { clientId }) });
+  });
+  router.get('/channels/:channelId', (req, res) => {
+    res.json(admin.getChannel(req.params.channelId));
+  });
   router.post('/channels/:channelId/expire', (req, res) => {
     admin.expireChannel(req.params.channelId);
     res.status(204).end();

@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { fingerprint } from '@gtb/logger';
 import { ownChannel } from '../channels.js';
 import type { Channel, SandboxState } from '../state.js';
-import { MAX_TOPICS_PER_CHANNEL, isTopicAllowed, isValidTopic } from '../topics.js';
+import { isTopicAllowed, isValidTopic } from '../topics.js';
 import { authOf } from './api-auth.js';
 import { readJson } from './body.js';
 import { GenesysError } from './genesys-error.js';
@@ -19,8 +19,9 @@ const PATH = '/notifications/channels/:channelId/subscriptions';
 
 /**
  * Subscriptions of a channel: GET lists, PUT replaces, POST adds, DELETE removes all. One
- * forbidden topic makes the whole request 403 unless `ignoreErrors=true`; more than 1,000
- * topics is a 400; bad topic syntax is a 400. (Re)subscribing extends the channel when configured.
+ * forbidden topic makes the whole request 403 unless `ignoreErrors=true`; more than
+ * `maxTopicsPerChannel` (1,000) topics on the channel is a 400 and changes nothing; bad topic
+ * syntax is a 400. (Re)subscribing extends the channel when configured.
  */
 export function subscriptionsRouter(state: SandboxState): Router {
   const router = Router();
@@ -41,7 +42,8 @@ export function subscriptionsRouter(state: SandboxState): Router {
 function change(state: SandboxState, req: Request, res: Response, mode: 'replace' | 'add'): void {
   const channel = channelOr404(state, req, res);
   const { client } = authOf(res);
-  const topics = parseTopicList(readJson(req));
+  const max = state.options.maxTopicsPerChannel;
+  const topics = parseTopicList(readJson(req), max);
   const ignoreErrors = String(req.query.ignoreErrors ?? '').toLowerCase() === 'true';
   const rejected = topics.filter((t) => !isTopicAllowed(client.allowedTopics, t));
   if (rejected.length > 0 && !ignoreErrors) {
@@ -49,8 +51,8 @@ function change(state: SandboxState, req: Request, res: Response, mode: 'replace
   }
   const accepted = topics.filter((t) => !rejected.includes(t));
   const next = new Set(mode === 'replace' ? accepted : [...channel.topics, ...accepted]);
-  if (next.size > MAX_TOPICS_PER_CHANNEL) {
-    throw new GenesysError(400, 'bad.request', `A channel may not subscribe more than ${MAX_TOPICS_PER_CHANNEL} topics.`);
+  if (next.size > max) {
+    throw new GenesysError(400, 'bad.request', `A channel may not subscribe more than ${max} topics.`);
   }
   channel.topics = next;
   if (state.options.resubscribeExtendsChannel) channel.expiresAt = state.options.now() + state.options.channelLifetimeMs;
@@ -71,10 +73,10 @@ function channelOr404(state: SandboxState, req: Request, res: Response): Channel
 }
 
 /** `[{"id":"v2.…"}, …]` → topic ids; 400 for anything else. */
-function parseTopicList(body: unknown): string[] {
+function parseTopicList(body: unknown, max: number): string[] {
   if (!Array.isArray(body)) throw new GenesysError(400, 'bad.request', 'The request body must be a list of {"id": "<topic>"} objects.');
-  if (body.length > MAX_TOPICS_PER_CHANNEL) {
-    throw new GenesysError(400, 'bad.request', `A channel may not subscribe more than ${MAX_TOPICS_PER_CHANNEL} topics.`);
+  if (body.length > max) {
+    throw new GenesysError(400, 'bad.request', `A channel may not subscribe more than ${max} topics.`);
   }
   return body.map((item, i) => {
     const id: unknown = item !== null && typeof item === 'object' ? (item as { id?: unknown }).id : undefined;

@@ -15,6 +15,7 @@ interface Session {
   reorder: { frame: EventFrame; text: string }[];
   reorderTimer: NodeJS.Timeout | undefined;
   delivered: number;
+  openedAt: number;
 }
 
 const CHANNEL_PATH = /^\/channels\/([A-Za-z0-9-]{1,100})\/?$/;
@@ -51,6 +52,11 @@ export class SocketHub implements SocketControl {
 
   isConnected(channelId: string): boolean {
     return this.#sessions.has(channelId);
+  }
+
+  socketInfo(channelId: string): { openedAt: number; eventsSent: number } | undefined {
+    const session = this.#sessions.get(channelId);
+    return session && { openedAt: session.openedAt, eventsSent: session.delivered };
   }
 
   connectedChannelIds(): string[] {
@@ -174,9 +180,11 @@ export class SocketHub implements SocketControl {
       reorder: [],
       reorderTimer: undefined,
       delivered: 0,
+      openedAt: state.options.now(),
     };
     this.#sessions.set(channelId, session);
     channel.lastUsedAt = state.options.now();
+    channel.socketsOpened += 1;
     state.counters.socketsOpened += 1;
     state.options.logger.info({ channel: fingerprint(channelId) }, 'socket opened');
     ws.on('message', (data, isBinary) => {

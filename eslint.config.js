@@ -29,6 +29,11 @@ export default tseslint.config(
     },
   },
   {
+    // The operator console runs in the browser.
+    files: ['services/broker/console/src/**'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ['**/*.mjs', 'infra/**', 'test/scripts/**', 'test/bench/**'],
     rules: { 'no-console': 'off' },
   },

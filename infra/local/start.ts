@@ -73,6 +73,7 @@ async function main(): Promise<void> {
   say('Genesys token broker — local system\n');
   const redisUrl = await ensureRedis();
   const adminKey = env.SANDBOX_ADMIN_KEY ?? 'dev-admin-key';
+  const consolePassword = env.GTB_CONSOLE_PASSWORD ?? randomBytes(9).toString('base64url');
   const genesysClient = { clientId: 'dev-genesys-client', clientSecret: randomBytes(18).toString('base64url') };
   const sandbox = await startSandbox({ port: ports.sandbox, adminKey, clients: [{ ...genesysClient, name: 'dev', tokenLifetimeSeconds: 3600 }] });
   cleanups.push(() => sandbox.close());
@@ -84,6 +85,12 @@ async function main(): Promise<void> {
       { client_id: 'demo-app', client_secret: 'demo-app-secret', extraClaims: { groups: ['sales-apps'] } },
       { client_id: 'streamer', client_secret: 'streamer-secret', extraClaims: { groups: ['sales-apps'] } },
       { client_id: 'ops-admin', client_secret: 'ops-admin-secret', extraClaims: { roles: ['gtb-admin'] } },
+    ],
+    // The operator console signs in here (authorization code + PKCE) as one of these people.
+    publicClients: [{ client_id: 'gtb-console', redirect_uris: [`http://127.0.0.1:${ports.broker}/console/callback`] }],
+    users: [
+      { username: 'operator', password: consolePassword, name: 'Dev Operator', claims: { roles: ['gtb-admin'] } },
+      { username: 'viewer', password: consolePassword, name: 'Dev Viewer (not an admin)' },
     ],
     accessTokenTtl: 3600,
   });
@@ -106,11 +113,13 @@ async function main(): Promise<void> {
     ] },
     profiles: [{ name: 'sales', loginBaseUrl: sandbox.url, apiBaseUrl: sandbox.url, clientId: genesysClient.clientId, clientSecretFile: 'genesys-client-secret' }],
     encryption: { keys: [{ id: 'dev1', keyFile: 'cache-key-dev1' }], primary: 'dev1' },
+    console: { clientId: 'gtb-console' },
   }, null, 2), { mode: 0o600 });
 
   const brokerUrl = `http://127.0.0.1:${ports.broker}`;
   await startService('broker', 'services/broker/src/main.ts', { GTB_BROKER_CONFIG_FILE: configFile }, brokerUrl);
   say(`broker    ${brokerUrl} (config ${configFile}; log ${join(stateDir, 'broker.log')})`);
+  say(`console   ${brokerUrl}/console/ (operator console: sign in as operator / ${consolePassword}; viewer / ${consolePassword} is not an admin)`);
 
   const streamerConfigFile = join(stateDir, 'streamer.json');
   writeFileSync(join(stateDir, 'streamer-idp-secret'), 'streamer-secret', { mode: 0o600 });

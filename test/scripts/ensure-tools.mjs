@@ -1,9 +1,9 @@
 // Makes sure the Debian tools the tests drive are installed: Prometheus with promtool (the alert
-// rules' tests run a real server). Installs the missing packages with apt-get, once, and says so.
+// rules' tests run a real server) and chromium (the operator console's browser test). Installs the missing packages with apt-get, once, and says so.
 import { execFileSync, spawnSync } from 'node:child_process';
 
 /** Command → the Debian package that brings it. */
-const TOOLS = { promtool: 'prometheus', prometheus: 'prometheus' };
+const TOOLS = { promtool: 'prometheus', prometheus: 'prometheus', chromium: 'chromium' };
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim() !== '';
 

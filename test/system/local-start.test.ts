@@ -129,6 +129,11 @@ test('npm start runs the system and every command it prints works; Ctrl-C stops 
     return stdout.includes(READY_LINE);
   }, { timeoutMs: 60_000, intervalMs: 100 }).catch((err: Error) => { throw new Error(`${err.message}\n${stdout}\n${stderr}`); });
   assert.match(stdout, new RegExp(`redis +${redis.url.replace(/[/.]/g, '\\$&')}`));
+  // The operator console: its URL and the dev user, and the page's sign-in settings answer.
+  const consoleLine = /console +(http:\/\/\S+\/console\/) \(operator console: sign in as operator \/ (\S+);/.exec(stdout);
+  assert.ok(consoleLine, `npm start prints the console URL and the dev user:\n${stdout}`);
+  const consoleConfig = await (await fetch(`${consoleLine[1]}config.json`)).json() as { clientId: string };
+  assert.equal(consoleConfig.clientId, 'gtb-console');
 
   const commands = parseGuide(stdout);
   // Step 3 blocks by design ("in another terminal"): it runs beside the others, as a second terminal.

@@ -9,6 +9,7 @@ import { createGapReporter, type Gap } from './gap-reporter.js';
 import type { IdpTokenSource } from './idp-token.js';
 import { createStreamerMetrics, type StreamerMetrics } from './metrics.js';
 import { createStreamRunner, type StreamRunner } from './stream-runner.js';
+import { startStateReporter } from './state-reporter.js';
 
 export interface StreamerDeps {
   config: Readonly<StreamerConfig>;
@@ -68,6 +69,7 @@ export function createStreamer(deps: StreamerDeps): Streamer {
   }
   let subscription: EventSubscriber | undefined;
   let started = false;
+  let reporter: { stop(): Promise<void> } | undefined;
 
   return {
     instanceId,
@@ -90,6 +92,8 @@ export function createStreamer(deps: StreamerDeps): Streamer {
       });
       subscription.start().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'token.rotated subscription failed; relying on lease renewals'));
       for (const r of runners.values()) r.start();
+      // The state the operator console shows (broker /v1/streams), with a heartbeat.
+      reporter = startStateReporter({ instanceId, config, redis, keys, metrics, logger, now, status: () => [...runners.values()].map((r) => r.status()) });
     },
     runner: (name) => runners.get(name),
     health() {
@@ -100,6 +104,7 @@ export function createStreamer(deps: StreamerDeps): Streamer {
       return { live: true, ready, streams };
     },
     async stop() {
+      await reporter?.stop();
       await Promise.allSettled([...runners.values()].map((r) => r.stop()));
       await subscription?.close().catch(() => undefined);
       await gaps.close();

@@ -79,13 +79,18 @@ export function createStreamStates(options: { redis: RedisClient; keys: Keys; fe
         alive: t - r.reportedAt <= MISSED_HEARTBEATS * r.intervalMs,
       }));
       const names = [...new Set(all.flatMap((r) => r.streams.map((s) => s.name)))].sort();
-      const recent = await feed.recent(200, { types: ['stream.gap', 'stream.rolled_over'], profiles: [], streams: names }, 2000);
+      const recent = await feed.recent(200, { types: ['stream.gap', 'stream.rolled_over', 'stream.connected'], profiles: [], streams: names }, 2000);
       const streams = await Promise.all(names.map(async (name) => {
         const per = all.flatMap((r) => r.streams.filter((s) => s.name === name).map((s) => ({ r, s })));
         const alive = (r: StreamerReport) => t - r.reportedAt <= MISSED_HEARTBEATS * r.intervalMs;
         const owners = per.filter(({ r, s }) => s.owner && alive(r)).map(({ r }) => r.instance);
         const last = (await redis.xrevrange(keys.events(name), '+', '-', 'COUNT', 1)) as [string, string[]][];
         const lastId = last[0]?.[0];
+        // When the replica does not say, a channel is as old as the newest event that connected it.
+        const openedAt = (fp: string) => [...recent].reverse().find((e) => {
+          const d = e.event.data as { channelFingerprint?: string; toChannelFingerprint?: string };
+          return d.channelFingerprint === fp || d.toChannelFingerprint === fp;
+        })?.event.time ?? null;
         const gaps = recent.filter((e) => e.event.type === 'stream.gap' && (e.event.data as { stream: string }).stream === name)
           .slice(-20).reverse().map((e) => {
             const d = e.event.data as { from: string; to: string; reason: string; lastSequence?: number };
@@ -101,7 +106,7 @@ export function createStreamStates(options: { redis: RedisClient; keys: Keys; fe
           replicas: per.map(({ r, s }) => ({
             instance: r.instance, alive: alive(r), owner: s.owner, receiving: s.receiving, failed: s.failed ?? null,
             sockets: s.sockets, channel_fingerprint: s.channel?.fingerprint ?? null,
-            channel_opened_at: s.channel?.openedAt ? new Date(s.channel.openedAt).toISOString() : null,
+            channel_opened_at: s.channel?.openedAt ? new Date(s.channel.openedAt).toISOString() : (s.channel ? openedAt(s.channel.fingerprint) : null),
             channel_expires_at: s.channel?.expiresAt ? new Date(s.channel.expiresAt).toISOString() : null,
             topics: s.topics, events_per_second: s.eventsPerSecond, lag_ms: s.lagMs, rollovers: s.rollovers, gaps_total: s.gaps, buffered: s.buffered,
           })),

@@ -197,7 +197,7 @@ test('npm start runs the system and every command it prints works; Ctrl-C stops 
   const generated = JSON.parse(step('generate notification events', (c) => c.includes('__sandbox/events')).out) as { sent: number; firstSequence: number };
   assert.equal(generated.sent, 5);
   const forwarded = step('read the notification stream', (c) => c.includes('gtb:events:{sales-presence}')).out;
-  const sequences = [...forwarded.matchAll(/"eventBody":\{"sequence":(\d+)\}/g)].map((m) => Number(m[1])).sort((a, b) => a - b);
+  const sequences = [...forwarded.matchAll(/"eventBody":\{[^\n]*?"sequence":(\d+)/g)].map((m) => Number(m[1])).sort((a, b) => a - b);
   assert.deepEqual(sequences, [1, 2, 3, 4, 5], `each event once in the stream:\n${forwarded}`);
 
   // Ctrl-C: everything stops, exit 0, and the ports are free again.

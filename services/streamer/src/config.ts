@@ -70,10 +70,11 @@ export const gapsSchema = z.object({
    */
   reorderAllowanceMs: z.number().int().nonnegative().default(2_000),
   /**
-   * `eventBody` fields read as the event's own time (ISO 8601 or epoch ms), first found wins. A
-   * gap's lower bound is the earlier of the last event's own time and its receipt.
+   * `eventBody` fields (dotted for nested ones) read as the event's own time (ISO 8601 or epoch
+   * ms), first found wins. A gap's lower bound is the earlier of the last event's own time and its receipt.
    */
-  eventTimeFields: z.array(z.string().regex(/^[A-Za-z0-9_]{1,64}$/)).max(10).default(['timestamp', 'eventTime']),
+  eventTimeFields: z.array(z.string().regex(/^[A-Za-z0-9_]{1,64}(\.[A-Za-z0-9_]{1,64}){0,3}$/)).max(10)
+    .default(['modifiedDate', 'routingStatus.startTime', 'timestamp', 'eventTime']),
   /**
    * An open gap whose replica has not refreshed it in Redis for this long belongs to a dead replica:
    * a receiving replica (or the standby that took over) closes it.

@@ -12,13 +12,18 @@ export type Frame =
   /** Not JSON, or JSON of no known shape (e.g. `{"result":"404"}`, a channel gone; see docs/genesys-behaviour.md § WebSocket). */
   | { kind: 'unknown'; result?: string };
 
-/** `eventBody` fields that carry an event's own time in most Genesys topics. */
-export const DEFAULT_TIME_FIELDS: readonly string[] = ['timestamp', 'eventTime'];
+/**
+ * `eventBody` fields (dotted for nested ones) that carry an event's own time: presence has
+ * `modifiedDate`, routing status `routingStatus.startTime` (docs/genesys-behaviour.md); conversation
+ * events have none at the top level.
+ */
+export const DEFAULT_TIME_FIELDS: readonly string[] = ['modifiedDate', 'routingStatus.startTime', 'timestamp', 'eventTime'];
 
 /** The event's own time from the first of `fields` that holds one (ISO 8601, or epoch ms). */
 export function eventTimeOf(body: Record<string, unknown>, fields: readonly string[]): number | undefined {
   for (const f of fields) {
-    const v = body[f];
+    let v: unknown = body;
+    for (const part of f.split('.')) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[part] : undefined;
     const t = typeof v === 'string' ? Date.parse(v) : typeof v === 'number' ? v : Number.NaN;
     // Sanity: after 2000 and before 2200, so a sequence number or a duration is not taken for a time.
     if (Number.isFinite(t) && t > 946_684_800_000 && t < 7_258_118_400_000) return t;

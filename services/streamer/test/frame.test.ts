@@ -34,3 +34,16 @@ test('garbage and unknown shapes never throw', () => {
   const r = parseFrame('{"result":"404"}');
   assert.equal(r.kind === 'unknown' && r.result, '404');
 });
+
+test('an event\'s own time comes from the configured eventBody fields, nested ones too', () => {
+  const frame = (body: Record<string, unknown>) => JSON.stringify({ topicName: 'v2.users.u1.routingStatus', eventBody: body, metadata: { CorrelationId: 'c1' } });
+  const at = '2029-06-01T12:00:00.000Z';
+  const e1 = parseFrame(frame({ routingStatus: { status: 'IDLE', startTime: at } }));
+  assert.equal(e1.kind === 'event' ? e1.eventAt : undefined, Date.parse(at));
+  const e2 = parseFrame(frame({ modifiedDate: at, sequence: 7 }));
+  assert.equal(e2.kind === 'event' ? e2.eventAt : undefined, Date.parse(at));
+  const e3 = parseFrame(frame({ sequence: 7, timestamp: 12 }));
+  assert.equal(e3.kind === 'event' ? e3.eventAt : 'none', undefined, 'a small number is no time');
+  const e4 = parseFrame(frame({ when: at }), ['when']);
+  assert.equal(e4.kind === 'event' ? e4.eventAt : undefined, Date.parse(at));
+});

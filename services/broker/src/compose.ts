@@ -54,7 +54,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
 
   const metrics = createBrokerMetrics();
   const events = createEventPublisher({ redis, keys, source: `/gtb/broker/${instanceId.replace(/[^A-Za-z0-9._-]/g, '-')}`, logger, now });
-  const identity = createIdentityVerifier({ idps: config.idps, logger, now, fetch: options.fetch });
+  const identity = createIdentityVerifier({ idps: config.idps, cache: config.identityCache, logger, now, fetch: options.fetch });
   const policy = createPolicy(config.policy, { logger: logger.child({ component: 'policy' }) });
   const profiles = createProfileRegistry(config.profiles);
   const mintHistory = createMintHistory({ redis, keys, instanceId, logger, now });
@@ -104,8 +104,13 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     fastPath: config.http.fastPath,
     readiness: async () => {
       const redisOk = await redis.ping().then(() => true, () => false);
-      const idpOk = await identity.ready();
-      return { ready: redisOk && idpOk && subscribed, checks: { redis: redisOk, idpKeys: idpOk, subscribed } };
+      // Ready while any IdP can verify: one IdP's outage must not take every replica away from the
+      // callers of the others. Each IdP has its own check, `idp:<name>` (or `idp:<position>`:
+      // /readyz is public, and the issuers it trusts are not).
+      const idps = await identity.status();
+      const idpOk = idps.some((i) => i.ready);
+      const perIdp = Object.fromEntries(idps.map((i, n) => [`idp:${config.idps[n]?.name ?? n}`, i.ready]));
+      return { ready: redisOk && idpOk && subscribed, checks: { redis: redisOk, idpKeys: idpOk, subscribed, ...perIdp } };
     },
   });
 

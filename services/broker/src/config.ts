@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { loadConfig } from '@gtb/config';
 import { redisConfigSchema } from '@gtb/redis';
-import { idpListSchema } from './identity/idp-config.js';
+import { identityCacheSchema, idpListSchema } from './identity/idp-config.js';
 import { policyConfigSchema } from './policy/index.js';
 import { profileConfigSchema } from './tokens/profile-config.js';
 import { keyRingConfigSchema } from './tokens/key-ring.js';
@@ -30,6 +30,8 @@ export const brokerConfigSchema = z.strictObject({
   /** Prefix of every Redis key; `gtb` in production (docs/architecture.md § Redis keys). */
   keyPrefix: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/).default('gtb'),
   idps: idpListSchema,
+  /** The IdP token verifier's memory of verified and rejected tokens (per replica). */
+  identityCache: identityCacheSchema,
   policy: policyConfigSchema,
   profiles: z.array(profileConfigSchema).min(1).superRefine((list, ctx) => {
     const seen = new Set<string>();

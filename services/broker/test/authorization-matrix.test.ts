@@ -54,7 +54,8 @@ const UNAUTHENTICATED = {
   none: err(401, 'ERR_IDP_TOKEN_MISSING'),
   malformed: err(401, 'ERR_IDP_TOKEN_MALFORMED'),
   expired: err(401, 'ERR_IDP_TOKEN_EXPIRED'),
-  wrongIssuer: err(401, 'ERR_IDP_UNKNOWN_ISSUER'),
+  // An unknown issuer answers like any invalid token: the broker does not say which issuers it trusts.
+  wrongIssuer: err(401, 'ERR_IDP_TOKEN_INVALID'),
 };
 const NOT_ALLOWED = err(403, 'ERR_PROFILE_NOT_ALLOWED');
 const ADMIN_REQUIRED = err(403, 'ERR_ADMIN_REQUIRED');

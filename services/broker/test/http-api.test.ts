@@ -157,7 +157,7 @@ test('ops: healthz, readyz, metrics', async () => {
   assert.equal((await sys.get('/healthz', null)).status, 200);
   const ready = await sys.get('/readyz', null);
   assert.equal(ready.status, 200);
-  assert.deepEqual((await ready.json() as { checks: Record<string, boolean> }).checks, { redis: true, idpKeys: true, subscribed: true, accepting: true });
+  assert.deepEqual((await ready.json() as { checks: Record<string, boolean> }).checks, { redis: true, idpKeys: true, subscribed: true, 'idp:0': true, 'idp:1': true, accepting: true });
   const metrics = await (await sys.get('/metrics', null)).text();
   for (const name of ['gtb_token_cache_hits_total', 'gtb_upstream_mints_total', 'gtb_lock_wait_seconds', 'gtb_upstream_throttles_total', 'gtb_policy_denials_total']) {
     assert.ok(metrics.includes(name), name);

@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import { createLogger } from '@gtb/logger';
 import { startIdp, type TestIdp } from '../../../test/fixtures/idp/index.js';
 import { epoch, keyConfusionToken, signToken, tamperPayload, unsignedToken } from '../../../test/fixtures/idp/forge.js';
-import { createIdentityVerifier, type IdentityVerifier } from '../src/identity/index.js';
+import { idpListSchema, createIdentityVerifier, type IdentityVerifier } from '../src/identity/index.js';
 
 const logger = createLogger({ name: 'test', level: 'silent' });
 const SECRET = 'app-secret-0123456789-0123456789-0123456789';
@@ -23,7 +23,7 @@ after(async () => {
 
 async function setup(t: { after: (fn: () => Promise<void>) => void }) {
   const verifier = createIdentityVerifier({
-    idps: [a, b].map((idp) => ({ issuer: idp.issuer, audience: idp.audience, allowInsecure: true })),
+    idps: idpListSchema.parse([a, b].map((idp) => ({ issuer: idp.issuer, audience: idp.audience, allowInsecure: true }))),
     logger,
   });
   t.after(() => verifier.close());
@@ -72,7 +72,7 @@ test('identity: alg none and HS256 key confusion are ERR_IDP_ALG_NOT_ALLOWED', a
 
 test('identity: expired, not yet valid and issued-in-the-future tokens', async (t) => {
   const { a, verifier } = await setup(t);
-  const sign = (extra: Record<string, unknown>) => signToken(claimsFor(a, extra), { key: a.signingKey, kid: a.kid });
+  const sign = (extra: Record<string, unknown>) => signToken(claimsFor(a, extra), { key: a.signingKey, kid: a.kid, typ: 'at+jwt' });
   await rejects(verifier, await sign({ iat: epoch(-600), exp: epoch(-120) }), 'ERR_IDP_TOKEN_EXPIRED');
   await rejects(verifier, await sign({ nbf: epoch(600) }), 'ERR_IDP_TOKEN_NOT_YET_VALID');
   await rejects(verifier, await sign({ iat: epoch(600), exp: epoch(900) }), 'ERR_IDP_TOKEN_NOT_YET_VALID');
@@ -83,10 +83,11 @@ test('identity: expired, not yet valid and issued-in-the-future tokens', async (
 
 test('identity: unknown issuer, wrong audience, missing exp, tampered payload', async (t) => {
   const { a, verifier } = await setup(t);
-  await rejects(verifier, await signToken(claimsFor(a, { iss: 'https://evil.example' }), { key: a.signingKey, kid: a.kid }), 'ERR_IDP_UNKNOWN_ISSUER');
-  await rejects(verifier, await signToken(claimsFor(a, { iss: undefined }), { key: a.signingKey, kid: a.kid }), 'ERR_IDP_UNKNOWN_ISSUER');
+  // An unknown issuer is answered like any invalid token (identity-token-kind.test.ts has why).
+  await rejects(verifier, await signToken(claimsFor(a, { iss: 'https://evil.example' }), { key: a.signingKey, kid: a.kid, typ: 'at+jwt' }), 'ERR_IDP_TOKEN_INVALID');
+  await rejects(verifier, await signToken(claimsFor(a, { iss: undefined }), { key: a.signingKey, kid: a.kid, typ: 'at+jwt' }), 'ERR_IDP_TOKEN_INVALID');
   await rejects(verifier, await a.clientCredentialsToken('app1', { resource: 'https://other.example/' }), 'ERR_IDP_TOKEN_INVALID');
-  await rejects(verifier, await signToken(claimsFor(a, { exp: undefined }), { key: a.signingKey, kid: a.kid }), 'ERR_IDP_TOKEN_INVALID');
+  await rejects(verifier, await signToken(claimsFor(a, { exp: undefined }), { key: a.signingKey, kid: a.kid, typ: 'at+jwt' }), 'ERR_IDP_TOKEN_INVALID');
   const real = await a.clientCredentialsToken('app1');
   await rejects(verifier, tamperPayload(real, (c) => { c['groups'] = ['admins']; }), 'ERR_IDP_TOKEN_INVALID');
 });
@@ -94,19 +95,19 @@ test('identity: unknown issuer, wrong audience, missing exp, tampered payload', 
 test('identity: cross-issuer tokens fail (signed by B, claiming A)', async (t) => {
   const { a, b, verifier } = await setup(t);
   // B's key and kid, A's issuer: A's key set has no such kid.
-  await rejects(verifier, await signToken(claimsFor(a), { key: b.signingKey, kid: b.kid }), 'ERR_IDP_TOKEN_INVALID');
+  await rejects(verifier, await signToken(claimsFor(a), { key: b.signingKey, kid: b.kid, typ: 'at+jwt' }), 'ERR_IDP_TOKEN_INVALID');
   // B's key under A's kid: the signature does not verify.
-  await rejects(verifier, await signToken(claimsFor(a), { key: b.signingKey, kid: a.kid }), 'ERR_IDP_TOKEN_INVALID');
+  await rejects(verifier, await signToken(claimsFor(a), { key: b.signingKey, kid: a.kid, typ: 'at+jwt' }), 'ERR_IDP_TOKEN_INVALID');
   // A genuine token of B's, presented to a verifier that only trusts A.
-  const onlyA = createIdentityVerifier({ idps: [{ issuer: a.issuer, audience: a.audience, allowInsecure: true }], logger });
-  await rejects(onlyA, await b.clientCredentialsToken('app1'), 'ERR_IDP_UNKNOWN_ISSUER');
+  const onlyA = createIdentityVerifier({ idps: idpListSchema.parse([{ issuer: a.issuer, audience: a.audience, allowInsecure: true }]), logger });
+  await rejects(onlyA, await b.clientCredentialsToken('app1'), 'ERR_IDP_TOKEN_INVALID');
 });
 
 test('identity: unknown kid, oversized and malformed tokens', async (t) => {
   const { a, verifier } = await setup(t);
-  await rejects(verifier, await signToken(claimsFor(a), { key: a.signingKey, kid: 'no-such-kid' }), 'ERR_IDP_TOKEN_INVALID');
+  await rejects(verifier, await signToken(claimsFor(a), { key: a.signingKey, kid: 'no-such-kid', typ: 'at+jwt' }), 'ERR_IDP_TOKEN_INVALID');
   await rejects(verifier, 'a'.repeat(20 * 1024), 'ERR_IDP_TOKEN_TOO_LARGE');
-  const bigClaims = await signToken(claimsFor(a, { padding: 'x'.repeat(20 * 1024) }), { key: a.signingKey, kid: a.kid });
+  const bigClaims = await signToken(claimsFor(a, { padding: 'x'.repeat(20 * 1024) }), { key: a.signingKey, kid: a.kid, typ: 'at+jwt' });
   await rejects(verifier, bigClaims, 'ERR_IDP_TOKEN_TOO_LARGE');
   await rejects(verifier, '', 'ERR_IDP_TOKEN_MISSING');
   await rejects(verifier, 'not a token', 'ERR_IDP_TOKEN_MALFORMED');
@@ -121,32 +122,29 @@ test('identity: HS256 only with a configured shared secret', async (t) => {
   const { a } = await setup(t);
   const sharedSecret = 's'.repeat(48);
   const verifier = createIdentityVerifier({
-    idps: [{ issuer: a.issuer, audience: a.audience, allowInsecure: true, algorithms: ['RS256', 'HS256'], sharedSecret }],
+    idps: idpListSchema.parse([{ issuer: a.issuer, audience: a.audience, allowInsecure: true, algorithms: ['RS256', 'HS256'], sharedSecret }]),
     logger,
   });
-  const hs = await signToken(claimsFor(a), { key: new TextEncoder().encode(sharedSecret), alg: 'HS256' });
+  const hs = await signToken(claimsFor(a), { key: new TextEncoder().encode(sharedSecret), alg: 'HS256', typ: 'at+jwt' });
   assert.equal((await verifier.verify(hs)).subject, 'app1');
   // Key confusion still fails: the RSA public key is not the shared secret.
   await rejects(verifier, await keyConfusionToken(claimsFor(a), a.publicJwk), 'ERR_IDP_TOKEN_INVALID');
   await rejects(verifier, unsignedToken(claimsFor(a)), 'ERR_IDP_ALG_NOT_ALLOWED');
-  assert.throws(
-    () => createIdentityVerifier({ idps: [{ issuer: a.issuer, audience: 'x', allowInsecure: true, algorithms: ['HS256'] }], logger }),
-    (err: { code?: string }) => err.code === 'ERR_CONFIG_INVALID',
-  );
+  assert.equal(idpListSchema.safeParse([{ issuer: a.issuer, audience: 'x', allowInsecure: true, algorithms: ['HS256'] }]).success, false);
 });
 
 test('identity: claim names for groups and roles are configurable; scp arrays are scopes', async (t) => {
   const { a } = await setup(t);
   const verifier = createIdentityVerifier({
-    idps: [{ issuer: a.issuer, audience: a.audience, allowInsecure: true, claims: { groups: 'grp', roles: 'realm_access.roles' }, requiredClaims: ['tid'] }],
+    idps: idpListSchema.parse([{ issuer: a.issuer, audience: a.audience, allowInsecure: true, claims: { groups: 'grp', roles: 'realm_access.roles' }, requiredClaims: ['tid'] }]),
     logger,
   });
   const extra = { grp: ['g1', 7, 'g2'], realm_access: { roles: ['r1'] }, scp: ['s1', 's2'], azp: 'web', tid: 'tenant' };
-  const identity = await verifier.verify(await signToken(claimsFor(a, extra), { key: a.signingKey, kid: a.kid }));
+  const identity = await verifier.verify(await signToken(claimsFor(a, extra), { key: a.signingKey, kid: a.kid, typ: 'at+jwt' }));
   assert.deepEqual(identity.groups, ['g1', 'g2']);
   assert.deepEqual(identity.roles, ['r1']);
   assert.deepEqual(identity.scopes, ['s1', 's2']);
   assert.equal(identity.clientId, 'web');
   assert.equal(identity.claims['tid'], 'tenant');
-  await rejects(verifier, await signToken(claimsFor(a), { key: a.signingKey, kid: a.kid }), 'ERR_IDP_TOKEN_INVALID');
+  await rejects(verifier, await signToken(claimsFor(a), { key: a.signingKey, kid: a.kid, typ: 'at+jwt' }), 'ERR_IDP_TOKEN_INVALID');
 });

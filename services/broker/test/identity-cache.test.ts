@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { createLogger } from '@gtb/logger';
 import { startIdp } from '../../../test/fixtures/idp/index.js';
 import { epoch, signToken } from '../../../test/fixtures/idp/forge.js';
-import { createIdentityVerifier } from '../src/identity/index.js';
+import { identityCacheSchema, idpListSchema, createIdentityVerifier } from '../src/identity/index.js';
 import { codeOf } from './identity-helpers.js';
 
 const logger = createLogger({ name: 'test', level: 'silent' });
@@ -22,7 +22,7 @@ test('identity cache: the same token is verified once, then served from cache un
   t.after(() => idp.close());
   let clock = Date.now();
   const verifier = createIdentityVerifier({
-    idps: [{ issuer: idp.issuer, audience: idp.audience, allowInsecure: true }],
+    idps: idpListSchema.parse([{ issuer: idp.issuer, audience: idp.audience, allowInsecure: true }]),
     logger,
     now: () => clock,
   });
@@ -43,22 +43,24 @@ test('identity cache: the same token is verified once, then served from cache un
   assert.equal(verifier.stats().jwtVerifications, 3);
 });
 
-test('identity cache: a bounded cache evicts, and failures are not cached', async (t) => {
+test('identity cache: a bounded cache evicts; rejections are remembered briefly', async (t) => {
   const idp = await startIdp({ clients });
   t.after(() => idp.close());
-  const verifier = createIdentityVerifier({ idps: [{ issuer: idp.issuer, audience: idp.audience, allowInsecure: true }], logger, cacheMax: 2 });
+  const verifier = createIdentityVerifier({ idps: idpListSchema.parse([{ issuer: idp.issuer, audience: idp.audience, allowInsecure: true }]), logger, cache: identityCacheSchema.parse({ verifiedMax: 2 }) });
   const sign = (sub: string) =>
-    signToken({ iss: idp.issuer, aud: idp.audience, sub, iat: epoch(), exp: epoch(300) }, { key: idp.signingKey, kid: idp.kid });
+    signToken({ iss: idp.issuer, aud: idp.audience, sub, iat: epoch(), exp: epoch(300) }, { key: idp.signingKey, kid: idp.kid, typ: 'at+jwt' });
   const [t1, t2, t3] = await Promise.all([sign('1'), sign('2'), sign('3')]);
   for (const tok of [t1!, t2!, t3!]) await verifier.verify(tok);
   await verifier.verify(t3!);
   assert.equal(verifier.stats().cacheHits, 1);
   await verifier.verify(t1!); // evicted by t3: verified again
   assert.equal(verifier.stats().jwtVerifications, 4);
-  const bad = await signToken({ iss: idp.issuer, aud: 'wrong', sub: 'x', exp: epoch(300) }, { key: idp.signingKey, kid: idp.kid });
+  const bad = await signToken({ iss: idp.issuer, aud: 'wrong', sub: 'x', exp: epoch(300) }, { key: idp.signingKey, kid: idp.kid, typ: 'at+jwt' });
   assert.equal(await codeOf(verifier.verify(bad)), 'ERR_IDP_TOKEN_INVALID');
   assert.equal(await codeOf(verifier.verify(bad)), 'ERR_IDP_TOKEN_INVALID');
-  assert.equal(verifier.stats().jwtVerifications, 6);
+  // The second answer came from the rejected-token cache (identity-token-kind.test.ts covers its expiry).
+  assert.equal(verifier.stats().jwtVerifications, 5);
+  assert.equal(verifier.stats().rejectedHits, 1);
 });
 
 test('identity introspection: opaque tokens, active and inactive, cached until exp', async (t) => {
@@ -68,7 +70,7 @@ test('identity introspection: opaque tokens, active and inactive, cached until e
   const sink = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
   let clock = Date.now();
   const verifier = createIdentityVerifier({
-    idps: [{ issuer: idp.issuer, audience: idp.audience, allowInsecure: true, introspection: { clientId: 'broker', clientSecret: BROKER_SECRET } }],
+    idps: idpListSchema.parse([{ issuer: idp.issuer, audience: idp.audience, allowInsecure: true, introspection: { clientId: 'broker', clientSecret: BROKER_SECRET } }]),
     logger: createLogger({ name: 'test', level: 'debug', destination: sink }),
     now: () => clock,
   });
@@ -76,7 +78,9 @@ test('identity introspection: opaque tokens, active and inactive, cached until e
   assert.equal(opaque.split('.').length, 1);
   const identity = await verifier.verify(opaque);
   assert.equal(identity.issuer, idp.issuer);
-  assert.equal(identity.subject, 'app1');
+  // A client-credentials answer names no `sub`: the principal is the client.
+  assert.equal(identity.principal, 'client');
+  assert.equal(identity.subject, 'client:app1');
   assert.equal(identity.clientId, 'app1');
   assert.deepEqual(identity.groups, ['sales']);
   assert.deepEqual(identity.scopes, ['tokens:read']);
@@ -102,27 +106,27 @@ test('identity introspection: wrong broker credentials or an unreachable endpoin
   const idp = await startIdp({ clients });
   t.after(() => idp.close());
   const verifier = createIdentityVerifier({
-    idps: [{ issuer: idp.issuer, audience: idp.audience, allowInsecure: true, introspection: { clientId: 'broker', clientSecret: 'wrong-secret' } }],
+    idps: idpListSchema.parse([{ issuer: idp.issuer, audience: idp.audience, allowInsecure: true, introspection: { clientId: 'broker', clientSecret: 'wrong-secret' } }]),
     logger,
   });
   const opaque = await idp.opaqueToken('app1');
   assert.equal(await codeOf(verifier.verify(opaque)), 'ERR_IDP_UNAVAILABLE');
   const ok = createIdentityVerifier({
-    idps: [{ issuer: idp.issuer, audience: idp.audience, allowInsecure: true, introspection: { clientId: 'broker', clientSecret: BROKER_SECRET, authMethod: 'client_secret_post' } }],
+    idps: idpListSchema.parse([{ issuer: idp.issuer, audience: idp.audience, allowInsecure: true, introspection: { clientId: 'broker', clientSecret: BROKER_SECRET, authMethod: 'client_secret_post' } }]),
     logger,
   });
   assert.equal(await ok.ready(), true);
   idp.setUnavailable(true);
   assert.equal(await codeOf(ok.verify(opaque)), 'ERR_IDP_UNAVAILABLE');
   idp.setUnavailable(false);
-  assert.equal((await ok.verify(opaque)).subject, 'app1');
+  assert.equal((await ok.verify(opaque)).clientId, 'app1');
 });
 
 test('identity introspection: a token for another audience is rejected', async (t) => {
   const idp = await startIdp({ clients, audience: 'api://someone-else' });
   t.after(() => idp.close());
   const verifier = createIdentityVerifier({
-    idps: [{ issuer: idp.issuer, audience: 'api://gtb-broker', allowInsecure: true, introspection: { clientId: 'broker', clientSecret: BROKER_SECRET } }],
+    idps: idpListSchema.parse([{ issuer: idp.issuer, audience: 'api://gtb-broker', allowInsecure: true, introspection: { clientId: 'broker', clientSecret: BROKER_SECRET } }]),
     logger,
   });
   assert.equal(await codeOf(verifier.verify(await idp.opaqueToken('app1'))), 'ERR_IDP_TOKEN_INVALID');

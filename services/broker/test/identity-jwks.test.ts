@@ -9,7 +9,7 @@ import { createLogger } from '@gtb/logger';
 import { startIdp } from '../../../test/fixtures/idp/index.js';
 import { epoch, signToken } from '../../../test/fixtures/idp/forge.js';
 import { waitFor } from '../../../test/support/wait.js';
-import { createIdentityVerifier } from '../src/identity/index.js';
+import { idpListSchema, createIdentityVerifier } from '../src/identity/index.js';
 import { codeOf } from './identity-helpers.js';
 
 const logger = createLogger({ name: 'test', level: 'silent' });
@@ -19,7 +19,7 @@ test('identity jwks: a storm of 50 unknown kids causes at most a couple of JWKS 
   const idp = await startIdp({ clients });
   t.after(() => idp.close());
   const verifier = createIdentityVerifier({
-    idps: [{ issuer: idp.issuer, audience: idp.audience, allowInsecure: true, jwks: { cooldownSec: 2, cacheMaxAgeSec: 600 } }],
+    idps: idpListSchema.parse([{ issuer: idp.issuer, audience: idp.audience, allowInsecure: true, jwks: { cooldownSec: 2, cacheMaxAgeSec: 600 } }]),
     logger,
   });
   assert.equal(await verifier.ready(), true);
@@ -28,7 +28,7 @@ test('identity jwks: a storm of 50 unknown kids causes at most a couple of JWKS 
   assert.equal(before, 1, 'ready() loads the keys once');
   const claims = { iss: idp.issuer, aud: idp.audience, sub: 'x', iat: epoch(), exp: epoch(300) };
   const storm = await Promise.all(
-    Array.from({ length: 50 }, (_, i) => signToken({ ...claims, jti: String(i) }, { key: idp.signingKey, kid: `unknown-${i}` })),
+    Array.from({ length: 50 }, (_, i) => signToken({ ...claims, jti: String(i) }, { key: idp.signingKey, kid: `unknown-${i}`, typ: 'at+jwt' })),
   );
   // Past the cooldown an unknown kid may refetch once; the other 49 must not each refetch.
   await new Promise((r) => setTimeout(r, 2100));
@@ -48,7 +48,7 @@ test('identity jwks: a rotated key (new kid) is picked up; the old key still ver
   const idp = await startIdp({ clients });
   t.after(() => idp.close());
   const verifier = createIdentityVerifier({
-    idps: [{ issuer: idp.issuer, audience: idp.audience, allowInsecure: true, jwks: { cooldownSec: 0.2, cacheMaxAgeSec: 600 } }],
+    idps: idpListSchema.parse([{ issuer: idp.issuer, audience: idp.audience, allowInsecure: true, jwks: { cooldownSec: 1, cacheMaxAgeSec: 600 } }]),
     logger,
   });
   const first = await idp.clientCredentialsToken('app1');
@@ -61,7 +61,7 @@ test('identity jwks: a rotated key (new kid) is picked up; the old key still ver
   // The refetch waits out the (short) cooldown since the first load.
   await waitFor('the rotated key to verify', async () => (await codeOf(verifier.verify(rotated))) === undefined, { intervalMs: 50 });
   const claims = { iss: idp.issuer, aud: idp.audience, sub: 'old', iat: epoch(), exp: epoch(300) };
-  assert.equal((await verifier.verify(await signToken(claims, { key: oldKey, kid: oldKid }))).subject, 'old');
+  assert.equal((await verifier.verify(await signToken(claims, { key: oldKey, kid: oldKid, typ: 'at+jwt' }))).subject, 'old');
 });
 
 test('identity jwks: an unreachable IdP is ERR_IDP_UNAVAILABLE (503) and not ready', async (t) => {
@@ -72,10 +72,10 @@ test('identity jwks: an unreachable IdP is ERR_IDP_UNAVAILABLE (503) and not rea
   await new Promise<void>((r) => placeholder.close(() => r()));
   const issuer = `http://127.0.0.1:${port}`;
   let clock = Date.now();
-  const verifier = createIdentityVerifier({ idps: [{ issuer, audience: 'api://x', allowInsecure: true, timeoutMs: 2000 }], logger, now: () => clock });
+  const verifier = createIdentityVerifier({ idps: idpListSchema.parse([{ issuer, audience: 'api://x', allowInsecure: true, timeoutMs: 2000 }]), logger, now: () => clock });
   const idp = await startIdp({ clients });
   t.after(() => idp.close());
-  const token = await signToken({ iss: issuer, aud: 'api://x', sub: 's', iat: epoch(), exp: epoch(300) }, { key: idp.signingKey, kid: idp.kid });
+  const token = await signToken({ iss: issuer, aud: 'api://x', sub: 's', iat: epoch(), exp: epoch(300) }, { key: idp.signingKey, kid: idp.kid, typ: 'at+jwt' });
   assert.equal(await codeOf(verifier.verify(token)), 'ERR_IDP_UNAVAILABLE');
   // Within the retry window it fails fast, without another attempt.
   assert.equal(await codeOf(verifier.verify(token)), 'ERR_IDP_UNAVAILABLE');
@@ -89,7 +89,7 @@ test('identity jwks: an IdP outage is ERR_IDP_UNAVAILABLE until discovered, then
   t.after(() => idp.close());
   let clock = Date.now();
   const verifier = createIdentityVerifier({
-    idps: [{ issuer: idp.issuer, audience: idp.audience, allowInsecure: true, jwks: { cooldownSec: 0, cacheMaxAgeSec: 600 } }],
+    idps: idpListSchema.parse([{ issuer: idp.issuer, audience: idp.audience, allowInsecure: true, jwks: { cooldownSec: 1, cacheMaxAgeSec: 600 } }]),
     logger,
     now: () => clock,
   });
@@ -104,12 +104,17 @@ test('identity jwks: an IdP outage is ERR_IDP_UNAVAILABLE until discovered, then
   // Keys are loaded: an outage does not turn tokens signed with a known key away.
   idp.setUnavailable(true);
   const sign = (sub: string) =>
-    signToken({ iss: idp.issuer, aud: idp.audience, sub, iat: epoch(), exp: epoch(300) }, { key: idp.signingKey, kid: idp.kid });
+    signToken({ iss: idp.issuer, aud: idp.audience, sub, iat: epoch(), exp: epoch(300) }, { key: idp.signingKey, kid: idp.kid, typ: 'at+jwt' });
   assert.equal((await verifier.verify(await sign('known-kid'))).subject, 'known-kid');
   // A new kid needs a key-set fetch, which fails: 503, not 401.
   await idp.rotateKeys();
   const rotated = await sign('new-kid');
+  clock += 1000; // past the 1 s cooldown since the last key set fetch
   assert.equal(await codeOf(verifier.verify(rotated)), 'ERR_IDP_UNAVAILABLE');
   idp.setUnavailable(false);
-  await waitFor('the new kid to verify once the IdP is back', async () => (await codeOf(verifier.verify(rotated))) === undefined, { intervalMs: 50 });
+  // Retries back off on the injected clock: let it run.
+  await waitFor('the new kid to verify once the IdP is back', async () => {
+    clock += 1000;
+    return (await codeOf(verifier.verify(rotated))) === undefined;
+  }, { intervalMs: 50 });
 });

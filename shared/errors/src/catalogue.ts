@@ -23,8 +23,12 @@ export const ERROR_CATALOGUE = {
   ERR_IDP_TOKEN_EXPIRED: { status: 401, title: 'Identity token expired' },
   ERR_IDP_TOKEN_NOT_YET_VALID: { status: 401, title: 'Identity token not yet valid' },
   ERR_IDP_TOKEN_TOO_LARGE: { status: 401, title: 'Identity token too large' },
+  // No longer sent: the broker answers an unknown issuer as ERR_IDP_TOKEN_INVALID, so that an outsider
+  // cannot learn which issuers it trusts. Kept so that clients matching on it still compile.
   ERR_IDP_UNKNOWN_ISSUER: { status: 401, title: 'Identity token from an unknown issuer' },
   ERR_IDP_ALG_NOT_ALLOWED: { status: 401, title: 'Identity token algorithm not allowed' },
+  ERR_IDP_TOKEN_TYPE: { status: 401, title: 'Identity token is not an accepted access token' },
+  ERR_IDP_CLIENT_NOT_ALLOWED: { status: 401, title: 'Identity token issued to a client not allowed here' },
   ERR_IDP_UNAVAILABLE: { status: 503, title: 'Identity provider unavailable' },
   // policy
   ERR_PROFILE_NOT_ALLOWED: { status: 403, title: 'Profile not allowed' },

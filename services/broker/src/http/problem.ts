@@ -61,7 +61,11 @@ export function sendProblem(req: Request, res: Response, err: GtbError): void {
     requestId: res.locals.requestId,
   };
   if (err.retryAfter !== undefined) body.retryAfter = Math.ceil(err.retryAfter);
-  if (err.expose && err.details) Object.assign(body, { details: err.details });
+  if (err.expose && err.details) {
+    // `reason` is internal (the identity verifier's why, e.g. `issuer` behind ERR_IDP_TOKEN_INVALID): logs and metrics only.
+    const { reason: _internal, ...shown } = err.details;
+    if (Object.keys(shown).length > 0) Object.assign(body, { details: shown });
+  }
   res.status(err.status).type('application/problem+json').send(JSON.stringify(body));
 }
 
@@ -89,7 +93,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const err = normalizeError(raw);
     const log = (res.locals.log as Logger | undefined) ?? logger;
     if (err.status >= 500 && err.code === 'ERR_INTERNAL') log.error({ err: raw }, 'unhandled error');
-    else log.info({ code: err.code, status: err.status, path: req.path }, 'request failed');
+    else {
+      const where = { code: err.code, status: err.status, path: req.path };
+      log.info(err.details?.['reason'] === undefined ? where : { ...where, reason: err.details['reason'] }, 'request failed');
+    }
     if (res.headersSent) {
       res.end();
       return;

@@ -1,20 +1,25 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { GtbError, isGtbError } from '@gtb/errors';
+import { GtbError, isGtbError, type FetchLike } from '@gtb/errors';
 import { fingerprint, type Logger } from '@gtb/logger';
-import { idpListSchema, type IdpConfigInput } from './idp-config.js';
-import { IdpClient, type FetchLike, type VerifiedClaims } from './idp-client.js';
+import { identityCacheSchema, type IdentityCacheConfig, type IdpConfig } from './idp-config.js';
+import { IdpClient, type IdpStatus, type VerifiedClaims } from './idp-client.js';
 import { toIdentity, type Identity } from './identity.js';
 import { isB64Token } from './bearer-token.js';
 import { VerifiedCache } from './verified-cache.js';
+import { RejectedCache } from './rejected-cache.js';
+import { reasonOf, reject, withReason } from './rejection.js';
 
 export interface IdentityVerifierOptions {
-  /** The configured IdPs (schema input or already-parsed output; parsed again here). */
-  idps: readonly IdpConfigInput[];
+  /**
+   * The configured IdPs, as `idpListSchema` (inside brokerConfigSchema) output them: that schema is
+   * the one place that validates them (non-empty, unique issuers, each setting); nothing is checked again here.
+   */
+  idps: readonly IdpConfig[];
   now?: () => number;
   logger: Logger;
   fetch?: FetchLike;
-  /** Verified tokens kept in memory (default 10,000). */
-  cacheMax?: number;
+  /** The verified and rejected token caches (`identityCacheSchema` output; its defaults when absent). */
+  cache?: IdentityCacheConfig;
 }
 
 /** Counters a test or a metrics exporter can read. */
@@ -24,6 +29,8 @@ export interface IdentityVerifierStats {
   /** Introspection requests sent. */
   introspections: number;
   cacheHits: number;
+  /** Rejections answered from the rejected-token cache. */
+  rejectedHits: number;
 }
 
 export interface IdentityVerifier {
@@ -34,29 +41,35 @@ export interface IdentityVerifier {
    * never throws (undefined for anything else). For the hit path, which answers without awaiting.
    */
   cached(token: string): Identity | undefined;
-  /** True when every IdP is discovered and its keys are loaded. Never throws. */
+  /**
+   * True while at least one IdP can verify tokens (discovered, keys fresh or stale within bounds).
+   * One IdP's outage must not take every replica out of service for the callers of the others;
+   * `status()` says which IdP is down. Never throws.
+   */
   ready(): Promise<boolean>;
+  /** Each IdP's readiness and key state, in configuration order. Never throws. */
+  status(): Promise<IdpStatus[]>;
   close(): Promise<void>;
   stats(): IdentityVerifierStats;
 }
 
 /** Builds the verifier for several IdPs at once, routing each JWT by its (unverified) issuer. */
 export function createIdentityVerifier(options: IdentityVerifierOptions): IdentityVerifier {
-  const parsed = idpListSchema.safeParse(options.idps);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new GtbError('ERR_CONFIG_INVALID', `setting idps.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
-  }
   const now = options.now ?? Date.now;
   const { logger } = options;
-  const clients = parsed.data.map((config) => new IdpClient(config, { now, logger, fetch: options.fetch }));
+  const settings = options.cache ?? identityCacheSchema.parse(undefined);
+  const clients = options.idps.map((config) => new IdpClient(config, { now, logger, fetch: options.fetch }));
   const byIssuer = new Map(clients.map((c) => [c.config.issuer, c]));
   const introspectors = clients.filter((c) => c.config.introspection !== undefined);
   // The size limit applies before anything is parsed, so before the IdP is known: the largest.
   const maxBytes = Math.max(...clients.map((c) => c.config.maxTokenBytes));
-  const cache = new VerifiedCache(options.cacheMax ?? 10_000, now);
+  // Algorithms any IdP allows: `none`, or one no IdP uses, is refused before the issuer is looked at,
+  // so that the answer is the same whether the token names a trusted issuer or not.
+  const anyAlgorithm = new Set<string>(clients.flatMap((c) => c.config.algorithms));
+  const cache = new VerifiedCache(settings.verifiedMax, now);
+  const rejected = new RejectedCache(settings.rejectedMax, settings.rejectedSec * 1000, now);
   const inflight = new Map<string, Promise<Identity>>();
-  const stats: IdentityVerifierStats = { jwtVerifications: 0, introspections: 0, cacheHits: 0 };
+  const stats: IdentityVerifierStats = { jwtVerifications: 0, introspections: 0, cacheHits: 0, rejectedHits: 0 };
   let closed = false;
 
   const verifyJwt = async (token: string): Promise<{ idp: IdpClient; result: VerifiedClaims }> => {
@@ -66,21 +79,24 @@ export function createIdentityVerifier(options: IdentityVerifierOptions): Identi
       iss = decodeJwt(token).iss;
       alg = decodeProtectedHeader(token).alg;
     } catch {
-      throw new GtbError('ERR_IDP_TOKEN_MALFORMED');
+      throw reject('ERR_IDP_TOKEN_MALFORMED', 'malformed');
     }
+    if (typeof alg !== 'string' || !anyAlgorithm.has(alg)) throw reject('ERR_IDP_ALG_NOT_ALLOWED', 'algorithm');
     const idp = typeof iss === 'string' ? byIssuer.get(iss) : undefined;
-    if (!idp) throw new GtbError('ERR_IDP_UNKNOWN_ISSUER');
-    if (Buffer.byteLength(token) > idp.config.maxTokenBytes) throw new GtbError('ERR_IDP_TOKEN_TOO_LARGE');
-    // Checked here as well as by jose so that `none` and HS* never reach key resolution.
-    if (typeof alg !== 'string' || !(idp.config.algorithms as string[]).includes(alg)) {
-      throw new GtbError('ERR_IDP_ALG_NOT_ALLOWED');
-    }
+    // An unknown issuer answers exactly like a bad signature (code, status, message): a distinct
+    // answer would tell anyone with a forged token which issuers the broker trusts. The reason
+    // stays on the error for the log line and the failure metric.
+    if (!idp) throw reject('ERR_IDP_TOKEN_INVALID', 'issuer');
+    // Per-IdP limits past the global ones answer like a bad signature too, for the same reason.
+    if (Buffer.byteLength(token) > idp.config.maxTokenBytes) throw reject('ERR_IDP_TOKEN_INVALID', 'too_large');
+    // Checked here as well as by jose so that HS* never reaches key resolution.
+    if (!(idp.config.algorithms as string[]).includes(alg)) throw reject('ERR_IDP_TOKEN_INVALID', 'algorithm');
     stats.jwtVerifications += 1;
     return { idp, result: await idp.verifyJwt(token) };
   };
 
   const verifyOpaque = async (token: string): Promise<{ idp: IdpClient; result: VerifiedClaims }> => {
-    if (introspectors.length === 0) throw new GtbError('ERR_IDP_TOKEN_MALFORMED', 'token is not a JWT');
+    if (introspectors.length === 0) throw reject('ERR_IDP_TOKEN_MALFORMED', 'malformed', { message: 'token is not a JWT' });
     // An opaque token names no issuer: ask each introspecting IdP until one knows it.
     let failure: GtbError | undefined;
     for (const idp of introspectors) {
@@ -92,15 +108,14 @@ export function createIdentityVerifier(options: IdentityVerifierOptions): Identi
         if (!failure || err.code === 'ERR_IDP_UNAVAILABLE') failure = err;
       }
     }
-    throw failure ?? new GtbError('ERR_IDP_TOKEN_INVALID');
+    throw failure ?? reject('ERR_IDP_TOKEN_INVALID', 'inactive');
   };
 
   const verifyUncached = async (token: string, key: string): Promise<Identity> => {
     const segments = token.split('.').length;
-    if (segments === 5) throw new GtbError('ERR_IDP_TOKEN_MALFORMED', 'encrypted tokens are not supported');
+    if (segments === 5) throw reject('ERR_IDP_TOKEN_MALFORMED', 'malformed', { message: 'encrypted tokens are not supported' });
     const { idp, result } = segments === 3 ? await verifyJwt(token) : await verifyOpaque(token);
     const identity = toIdentity(idp.config, result.claims, token, result.expiresAt);
-    if (!identity.subject) throw new GtbError('ERR_IDP_TOKEN_INVALID', 'token names no subject or client');
     deepFreeze(identity);
     cache.set(key, identity, result.cacheUntil);
     return identity;
@@ -116,46 +131,71 @@ export function createIdentityVerifier(options: IdentityVerifierOptions): Identi
 
   const verify = async (token: string): Promise<Identity> => {
     if (closed) throw new GtbError('ERR_SHUTTING_DOWN');
-    if (typeof token !== 'string' || token.length === 0) throw new GtbError('ERR_IDP_TOKEN_MISSING');
+    if (typeof token !== 'string' || token.length === 0) throw reject('ERR_IDP_TOKEN_MISSING', 'missing');
     // Length first: a huge string is rejected before it is hashed, decoded or matched.
-    if (token.length > maxBytes || Buffer.byteLength(token) > maxBytes) throw new GtbError('ERR_IDP_TOKEN_TOO_LARGE');
-    if (!isB64Token(token)) throw new GtbError('ERR_IDP_TOKEN_MALFORMED');
+    if (token.length > maxBytes || Buffer.byteLength(token) > maxBytes) throw reject('ERR_IDP_TOKEN_TOO_LARGE', 'too_large');
+    if (!isB64Token(token)) throw reject('ERR_IDP_TOKEN_MALFORMED', 'malformed');
     const key = VerifiedCache.keyOf(token);
-    const cached = cache.get(key);
-    if (cached) {
+    const hit = cache.get(key);
+    if (hit) {
       stats.cacheHits += 1;
-      return cached;
+      return hit;
+    }
+    const refused = rejected.get(key);
+    if (refused) {
+      stats.rejectedHits += 1;
+      throw refused;
     }
     // Concurrent requests with the same token share one verification.
     let pending = inflight.get(key);
     if (!pending) {
-      pending = verifyUncached(token, key).finally(() => inflight.delete(key));
+      pending = verifyUncached(token, key).catch((err: unknown) => {
+        const gtb = withReason(err);
+        if (remembersRejection(gtb)) rejected.set(key, gtb);
+        throw gtb;
+      }).finally(() => inflight.delete(key));
       inflight.set(key, pending);
     }
     try {
       return await pending;
     } catch (err) {
-      const gtb = isGtbError(err) ? err : new GtbError('ERR_IDP_TOKEN_INVALID', undefined, { cause: err });
-      const line = { tokenFingerprint: fingerprint(token), code: gtb.code };
+      const gtb = withReason(err);
+      // The caller's answer hides some reasons (an unknown issuer looks like a bad signature); this
+      // line keeps them. The request's own log line adds the request id (http/problem.ts).
+      const line = { tokenFingerprint: fingerprint(token), code: gtb.code, reason: reasonOf(gtb) };
       if (gtb.code === 'ERR_IDP_UNAVAILABLE') logger.warn(line, 'identity token not verifiable now');
       else logger.debug(line, 'identity token rejected');
       throw gtb;
     }
   };
 
+  const status = (): Promise<IdpStatus[]> => Promise.all(clients.map((c) => c.status()));
+
   return {
     verify,
     cached,
     async ready() {
-      const results = await Promise.all(clients.map((c) => c.ready()));
-      return results.every(Boolean);
+      return (await status()).some((s) => s.ready);
     },
+    status,
     async close() {
       closed = true;
       cache.clear();
+      rejected.clear();
     },
     stats: () => ({ ...stats }),
   };
+}
+
+/**
+ * Which rejections the rejected-token cache keeps: a token refused for what it is stays refused.
+ * Not: the IdP being unreachable (503, says nothing about the token), a token not valid yet (it
+ * will be), or one signed with a key not published yet (rotation: the next key set fetch, limited
+ * by the JWKS cooldown, may bring it; a kid miss costs no signature check anyway).
+ */
+function remembersRejection(err: GtbError): boolean {
+  const reason = reasonOf(err);
+  return err.status === 401 && reason !== 'not_yet_valid' && reason !== 'key';
 }
 
 /** Identities are shared between requests through the cache, so nobody may change one. */

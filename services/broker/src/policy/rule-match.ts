@@ -3,6 +3,11 @@ import type { PolicyRule, RuleMatch } from './policy-config.js';
 /** The identity fields the policy looks at (a subset of the verifier's Identity). */
 export interface PolicySubject {
   issuer: string;
+  /**
+   * The token's `sub`; for a token without one, `client:<client id>` (identity/identity.ts), which no
+   * `sub` may equal. So a `subject` rule names a user or service account and never matches a bare
+   * client by accident; such a client is matched by `clientId`, or explicitly as `client:<id>`.
+   */
   subject: string;
   clientId?: string | undefined;
   groups: readonly string[];

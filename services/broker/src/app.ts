@@ -1,15 +1,15 @@
+import type { RequestListener } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { GtbError } from '@gtb/errors';
 import { requestContext } from './http/request-context.js';
 import { createHttpRecorder, httpMetrics } from './http/http-metrics.js';
-import { securityHeadersOf, tokenFastPath } from './http/token-fast-path.js';
+import { constantHeaders, securityHeadersOf, tokenFastPath } from './http/token-fast-path.js';
 import { isLocalHitStore } from './http/shared-rate-limit-store.js';
 import { errorHandler, notFound } from './http/problem.js';
 import { authenticate } from './http/authenticate.js';
 import { createAuthGuard } from './http/auth-guard.js';
 import { callerRateLimit } from './http/caller-rate-limit.js';
-import { TOKEN_ROUTE } from './http/token-route.js';
 import { createTokenAccess } from './tokens/token-access.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { tokenExchangeRoutes } from './routes/token-exchange.js';
@@ -32,14 +32,16 @@ export interface AppOptions extends Omit<RouteDeps, 'auth' | 'gate' | 'rateLimit
   /** Addresses or CIDRs of trusted proxies (Express `trust proxy`), for `req.ip` behind a load balancer; none by default. */
   trustProxy?: readonly string[];
   /**
-   * Answer `GET /v1/tokens/{profile}` from memory ahead of the middleware stack when it can
-   * (http/token-fast-path.ts; needs a rate-limit store that counts locally). Default true.
+   * Answer `GET /v1/tokens/{profile}` from memory in the request listener, ahead of Express, when it
+   * can (http/token-fast-path.ts; needs a rate-limit store that counts locally). Default true.
    */
   fastPath?: boolean;
 }
 
 export interface BrokerApp {
   app: Express;
+  /** What the HTTP server runs for each request: the hit path, which hands everything else to `app`. */
+  listener: RequestListener;
   /** From now on /readyz says not ready and new token requests are refused with 503. */
   beginShutdown(): void;
   isShuttingDown(): boolean;
@@ -69,17 +71,20 @@ export function createApp(options: AppOptions): BrokerApp {
   const auth: RequestHandler[] = [gate, authenticate(guard), limiter];
   const deps: RouteDeps = { ...options, auth, gate, guard, rateLimit: limiter, access };
 
-  const security = helmet();
+  // helmet's headers, recorded from helmet once: the hit path writes them itself, the full path sets them in one step.
+  const securityHeaders = securityHeadersOf(helmet());
   const record = createHttpRecorder(options.metrics);
   const store = options.rateLimitStore;
+  let listener: RequestListener = app;
   if (options.fastPath !== false && isLocalHitStore(store)) {
-    app.get(TOKEN_ROUTE, tokenFastPath({
+    const hitPath = tokenFastPath({
       identity: options.identity, access,
-      limiter: { store, perMinute }, securityHeaders: securityHeadersOf(security), record, answered: options.metrics.fastPathAnswers,
+      limiter: { store, perMinute }, securityHeaders, record, answered: options.metrics.fastPathAnswers,
       logger: options.logger, now: options.now, isShuttingDown: () => shuttingDown,
-    }));
+    });
+    listener = (req, res) => hitPath(req, res, () => { void app(req, res); });
   }
-  app.use(security);
+  app.use(constantHeaders(securityHeaders));
   app.use(requestContext(options.logger, options.now));
   app.use(httpMetrics(record));
   // The hit path's router first: every other router is a few more pattern matches per request.
@@ -96,6 +101,7 @@ export function createApp(options: AppOptions): BrokerApp {
 
   return {
     app,
+    listener,
     beginShutdown: () => { shuttingDown = true; },
     isShuttingDown: () => shuttingDown,
   };

@@ -114,7 +114,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     },
   });
 
-  const listener = createBrokerListener(broker.app, config.http.tls, logger);
+  const listener = createBrokerListener(broker.listener, config.http.tls, logger);
   const server = listener.server;
   server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
   await new Promise<void>((resolve, reject) => {

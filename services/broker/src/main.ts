@@ -12,7 +12,8 @@ async function main(): Promise<void> {
     console.error(`broker: ${(err as Error).message}`);
     process.exit(78); // EX_CONFIG
   }
-  const logger = createLogger({ name: 'broker', level: config.logLevel, base: { instance: config.instanceId } });
+  // Asynchronous stdout: under load the lines are batched into fewer writes (flushed at exit).
+  const logger = createLogger({ name: 'broker', level: config.logLevel, base: { instance: config.instanceId }, sync: false });
   const running = await startBroker({ config, logger });
   let signals = 0;
   const shutdown = (signal: string) => {

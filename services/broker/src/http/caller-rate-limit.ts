@@ -3,7 +3,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { GtbError } from '@gtb/errors';
 import type { Identity } from '../ports.js';
 
-/** `res.locals` key of a request the hit path (token-fast-path.ts) has counted already. */
+/** `res.locals` key of a request the hit path (token-fast-path.ts) has counted already: its `rateLimitHeaderValues`. */
 export const COUNTED = 'rateLimitCounted';
 
 /** The limit's window: requests are counted per caller and minute. */
@@ -39,15 +39,13 @@ export function rateLimitHeaderValues(limit: number, info: ClientRateLimitInfo):
  * rather than by hand; with `passOnStoreError`, a Redis outage does not turn into refused requests.
  */
 export function callerRateLimit(options: CallerRateLimitOptions): RequestHandler {
-  return rateLimit({
+  const limiter = rateLimit({
     windowMs: RATE_LIMIT_WINDOW_MS,
     limit: options.perMinute,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
     passOnStoreError: true,
     store: options.store,
-    // A request the hit path has counted already (and then handed on) is not counted twice.
-    skip: (_req, res: Response) => res.locals[COUNTED] === true,
     keyGenerator: (req: Request, res: Response) => {
       const identity = res.locals.identity as Identity | undefined;
       return identity ? callerKey(identity) : `ip:${req.ip ?? 'unknown'}`;
@@ -57,4 +55,13 @@ export function callerRateLimit(options: CallerRateLimitOptions): RequestHandler
     },
     validate: { ip: false, trustProxy: false, xForwardedForHeader: false, keyGeneratorIpFallback: false },
   });
+  // A request the hit path has counted already (and then handed on) is not counted twice; it gets
+  // the headers of that count here, where the limiter would have set its own.
+  return (req: Request, res: Response, next) => {
+    const counted = res.locals[COUNTED] as { policy: string; state: string } | undefined;
+    if (!counted) return void limiter(req, res, next);
+    res.setHeader('RateLimit-Policy', counted.policy);
+    res.setHeader('RateLimit', counted.state);
+    next();
+  };
 }

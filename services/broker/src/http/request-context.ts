@@ -6,7 +6,7 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const QUIET_PATHS = new Set(['/healthz', '/metrics', '/readyz']);
 
 /** The request's id: the caller's `X-Request-Id` when it is well-formed, else a new UUID. */
-export function requestIdOf(req: Request): string {
+export function requestIdOf(req: Pick<Request, 'headers'>): string {
   const incoming = req.headers['x-request-id'];
   return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
@@ -15,7 +15,7 @@ export function requestIdOf(req: Request): string {
  * The end-of-request line (at `info`; probes are not logged). `requestId` is for a logger that does
  * not carry it already (the hit path logs through the app's logger instead of making a child).
  */
-export function logRequest(log: Logger, req: Request, status: number, ms: number, requestId?: string): void {
+export function logRequest(log: Logger, req: Pick<Request, 'method' | 'path'>, status: number, ms: number, requestId?: string): void {
   if (QUIET_PATHS.has(req.path)) return;
   log.info({ ...(requestId === undefined ? {} : { requestId }), method: req.method, path: req.path, status, ms }, 'request');
 }

@@ -12,8 +12,9 @@ async function main(): Promise<void> {
     console.error(`broker: ${(err as Error).message}`);
     process.exit(78); // EX_CONFIG
   }
-  // Asynchronous stdout: under load the lines are batched into fewer writes (flushed at exit).
-  const logger = createLogger({ name: 'broker', level: config.logLevel, base: { instance: config.instanceId }, sync: false });
+  // Lines are written synchronously: pino's asynchronous mode was measured (bench hit path, CPU per
+  // answer at info) at 80-100 µs against 79-89 µs, its writes moving to libuv's threads, not away.
+  const logger = createLogger({ name: 'broker', level: config.logLevel, base: { instance: config.instanceId } });
   const running = await startBroker({ config, logger });
   let signals = 0;
   const shutdown = (signal: string) => {

@@ -57,14 +57,6 @@ export interface LoggerOptions {
   destination?: DestinationStream;
   /** Fields on every line, e.g. `{ instance }`. */
   base?: Record<string, unknown>;
-  /**
-   * Without `destination`: false writes stdout asynchronously (pino's asynchronous mode: a line is
-   * written at once when no write is in flight, else batched with the next ones; what is left is
-   * written synchronously at exit). Saves a system call per line under load, which on a broker at
-   * `info` (two lines per token request) is a large part of the hit path. Default true: every line
-   * written before the call returns.
-   */
-  sync?: boolean;
 }
 
 /**
@@ -86,8 +78,7 @@ function isoTimeOncePerMs(): () => string {
 
 /** A pino JSON logger with the project's redaction rules. */
 export function createLogger(options: LoggerOptions): Logger {
-  const { name, level = 'info', base = {} } = options;
-  const destination = options.destination ?? (options.sync === false ? pino.destination({ dest: 1, sync: false }) : undefined);
+  const { name, level = 'info', destination, base = {} } = options;
   const logger = pino(
     {
       name,

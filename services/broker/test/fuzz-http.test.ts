@@ -15,6 +15,7 @@ import fc from 'fast-check';
 import { ERROR_CATALOGUE, isErrorCode } from '@gtb/errors';
 import { startSandbox } from '@gtb/sandbox';
 import { CLIENTS, startSystem } from '../../../test/support/system.js';
+import { waitFor } from '../../../test/support/wait.js';
 import { openApiDocument } from '../src/openapi.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261130);
@@ -60,6 +61,12 @@ function send(base: string, r: FuzzRequest): Promise<Answer> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: url.hostname, port: url.port, method: r.method, path: r.path, headers: r.headers, agent: false, timeout: 30_000 }, (res) => {
+      // A server-sent-events answer lasts as long as the caller's IdP token: its status and headers are the answer.
+      if (String(res.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.alloc(0) });
+        req.destroy();
+        return;
+      }
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -320,4 +327,32 @@ test('requests the HTTP parser refuses get a problem document too', { timeout: 6
   assert.match(head, /^HTTP\/1\.1 400 /);
   assert.ok(head.endsWith('\r\n\r\n'), 'no body after the headers');
   assert.equal((await fetch(`${sys.broker.url}/healthz`)).status, 200);
+});
+
+// Found by the fuzzer (its process would not exit): a reader of the events stream that left while
+// the broker was still catching up left the stream's keepalive interval and expiry timer running
+// for good. The broker runs in this process, so leaving after 0, 1, 2, … turns of the event loop
+// sweeps the handler's awaits.
+test('an events stream its reader leaves at any moment leaves no timer behind', { timeout: 60_000 }, async (t) => {
+  const sys = await startSystem();
+  t.after(() => sys.close());
+  const admin = await sys.tokenFor('admin');
+  // The identity is verified and cached first, so that each reader below reaches the stream at once.
+  assert.equal((await send(sys.broker.url, { target: 'broker', method: 'GET', path: '/v1/events?count=1', headers: { authorization: `Bearer ${admin}` }, body: undefined })).status, 200);
+  const url = new URL(sys.broker.url);
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const before = timers();
+  const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+  const READERS = 60;
+  for (let i = 0; i < READERS; i++) {
+    const socket = connect(Number(url.port), url.hostname);
+    socket.on('error', () => undefined);
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(`GET /v1/events/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${admin}\r\n\r\n`);
+    for (let n = 0; n < i % 30; n++) await turn();
+    socket.resetAndDestroy();
+  }
+  // Each left stream is cleaned up once the broker sees its connection close.
+  const settled = await waitFor('the left streams cleaned up', () => timers() < before + 10, { timeoutMs: 10_000 }).catch(() => false);
+  assert.ok(settled, `${timers() - before} more timers after ${READERS} readers left`);
 });

@@ -52,8 +52,17 @@ export function eventRoutes(deps: RouteDeps): Router {
     const since = req.get('last-event-id') ?? (typeof req.query.since === 'string' ? req.query.since : undefined);
     if (since !== undefined && !isStreamId(since)) throw new GtbError('ERR_VALIDATION', 'since (or Last-Event-ID) must be a lifecycle stream id like 1700000000000-0');
 
+    // Registered before the first await: a reader that leaves while the handler waits must still
+    // stop its listener and timers (a listener added after 'close' would never hear it).
+    let left = false;
+    const cleanups: (() => void)[] = [];
+    res.on('close', () => {
+      left = true;
+      for (const cleanup of cleanups.splice(0)) cleanup();
+    });
     // A reader without a cursor starts at the newest entry now: whatever follows its request reaches it.
     const from = since ?? await deps.feed.newestId();
+    if (left) return;
     res.status(200);
     res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     res.setHeader('Cache-Control', 'no-store');
@@ -71,8 +80,10 @@ export function eventRoutes(deps: RouteDeps): Router {
     // Listen first, then catch up: an event in between arrives twice and the cursor drops the second.
     const buffered: FeedEvent[] = [];
     let caughtUp = false;
-    const stop = deps.feed.listen((events) => (caughtUp ? send(events) : buffered.push(...events)), from);
-    send(await deps.feed.after(from, 1000));
+    cleanups.push(deps.feed.listen((events) => (caughtUp ? send(events) : buffered.push(...events)), from));
+    const missed = await deps.feed.after(from, 1000);
+    if (left) return;
+    send(missed);
     caughtUp = true;
     send(buffered);
     const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
@@ -80,10 +91,9 @@ export function eventRoutes(deps: RouteDeps): Router {
       res.write('event: expired\ndata: {"reason":"the IdP token expired; sign in again"}\n\n');
       res.end();
     }, Math.max(0, Math.min(identity.expiresAt - deps.now(), 2 ** 31 - 1)));
-    res.on('close', () => {
+    cleanups.push(() => {
       clearInterval(keepalive);
       clearTimeout(expiry);
-      stop();
     });
   });
   return router;

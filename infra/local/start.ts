@@ -108,8 +108,8 @@ async function main(): Promise<void> {
     redis: { mode: 'standalone', url: redisUrl },
     idps: [{ issuer: idp.issuer, audience: idp.audience, allowInsecure: true }],
     policy: { rules: [
-      { name: 'admins', match: { rolesAny: ['gtb-admin'] }, profiles: ['*'], admin: true },
-      { name: 'sales-apps', match: { groupsAny: ['sales-apps'] }, profiles: ['sales'] },
+      { name: 'admins', match: { issuer: idp.issuer, rolesAny: ['gtb-admin'] }, profiles: ['*'], admin: true },
+      { name: 'sales-apps', match: { issuer: idp.issuer, groupsAny: ['sales-apps'] }, profiles: ['sales'] },
     ] },
     profiles: [{ name: 'sales', loginBaseUrl: sandbox.url, apiBaseUrl: sandbox.url, clientId: genesysClient.clientId, clientSecretFile: 'genesys-client-secret' }],
     encryption: { keys: [{ id: 'dev1', keyFile: 'cache-key-dev1' }], primary: 'dev1' },

@@ -61,7 +61,7 @@ export const BROKER_DESCRIPTIONS: Record<string, string> = {
   'policy.rules': 'The rules, in order.',
   'policy.rules[].name': 'Rule name, shown in the audit log when it decides.',
   'policy.rules[].match': 'What an identity must look like for the rule to apply; every given field must hold.',
-  'policy.rules[].match.issuer': 'Issuer(s) the identity must come from.',
+  'policy.rules[].match.issuer': 'Issuer(s) the identity must come from, each one of `idps`. Required on every rule when more than one IdP is configured (group, role and scope names are each IdP\'s own); with one IdP, absent means that IdP.',
   'policy.rules[].match.subject': '`sub` value(s); needs `issuer` alongside.',
   'policy.rules[].match.clientId': '`azp`/`client_id` value(s); needs `issuer` alongside.',
   'policy.rules[].match.groupsAny': 'At least one of these groups.',

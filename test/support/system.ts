@@ -66,9 +66,10 @@ export function brokerConfigFor(opts: { prefix: string; sandboxUrl: string; issu
     keyPrefix: opts.prefix,
     idps: opts.issuers.map((issuer) => ({ issuer, audience: opts.audience, allowInsecure: true })),
     policy: {
+      // Bound to the first IdP: with two trusted, the second one's `sales-apps` group is another group.
       rules: [
-        { name: 'admins', match: { rolesAny: ['gtb-admin'] }, profiles: ['*'], admin: true },
-        { name: 'sales-apps', match: { groupsAny: ['sales-apps'] }, profiles: opts.clients.map((c) => c.name) },
+        { name: 'admins', match: { issuer: opts.issuers[0], rolesAny: ['gtb-admin'] }, profiles: ['*'], admin: true },
+        { name: 'sales-apps', match: { issuer: opts.issuers[0], groupsAny: ['sales-apps'] }, profiles: opts.clients.map((c) => c.name) },
       ],
     },
     profiles: opts.clients.map((c) => ({

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { loadConfig } from '@gtb/config';
 import { redisConfigSchema } from '@gtb/redis';
 import { identityCacheSchema, idpListSchema } from './identity/idp-config.js';
-import { policyConfigSchema } from './policy/index.js';
+import { issuerBindingIssues, policyConfigSchema } from './policy/index.js';
 import { profileConfigSchema } from './tokens/profile-config.js';
 import { keyRingConfigSchema } from './tokens/key-ring.js';
 import { httpTlsSchema } from './http/tls-config.js';
@@ -61,6 +61,10 @@ export const brokerConfigSchema = z.strictObject({
   }).default({ perMinute: 600, authFailuresPerAddress: 60, authFailuresPerToken: 10 }),
   /** The operator console under /console/ (sign-in with the IdP: authorization code + PKCE, a public client). */
   console: consoleConfigSchema,
+}).superRefine((config, ctx) => {
+  // The one check across idps and policy: with several IdPs, each rule says which one it trusts.
+  const issuers = config.idps.map((idp) => idp.issuer);
+  for (const issue of issuerBindingIssues(config.policy, issuers)) ctx.addIssue({ code: 'custom', path: ['policy', ...issue.path], message: issue.message });
 });
 
 export type BrokerConfig = z.output<typeof brokerConfigSchema>;

@@ -1,10 +1,11 @@
 // The access policy: default deny, each rule field, admin, and exactly one audit line per decision
-// carrying the reason (never a token), while thrown errors stay generic.
+// carrying the reason (never a token). createPolicy takes the validated configuration: the tests
+// parse with policyConfigSchema first, as brokerConfigSchema does for the broker.
 import { test } from 'node:test';
 import { strict as assert } from 'node:assert';
 import { Writable } from 'node:stream';
 import { createLogger } from '@gtb/logger';
-import { createPolicy, policyConfigSchema, type PolicyConfigInput, type PolicySubject } from '../src/policy/index.js';
+import { createPolicy as createPolicyFromConfig, policyConfigSchema, type PolicyConfigInput, type PolicyDeps, type PolicySubject } from '../src/policy/index.js';
 
 const A = 'https://idp-a.example';
 const B = 'https://idp-b.example';
@@ -35,6 +36,9 @@ const who = (over: Partial<PolicySubject> = {}): PolicySubject => ({
   ...over,
 });
 
+/** The policy from a configuration as a file holds it, validated the way the broker's loader does. */
+const createPolicy = (input: PolicyConfigInput, deps: PolicyDeps) => createPolicyFromConfig(policyConfigSchema.parse(input), deps);
+
 const config: PolicyConfigInput = {
   rules: [
     { name: 'sales-team', match: { issuer: A, groupsAny: ['sales', 'sales-eu'] }, profiles: ['sales'] },
@@ -56,13 +60,8 @@ test('policy: default deny with no rules, and a reason in the audit line only', 
   assert.equal(lines[0]!['audit'], true);
   assert.equal(lines[0]!['allowed'], false);
   assert.equal(lines[0]!['reason'], 'no rules configured');
-  assert.throws(() => policy.requireProfile(who(), 'sales'), (err: { code?: string; message?: string }) => {
-    assert.equal(err.code, 'ERR_PROFILE_NOT_ALLOWED');
-    assert.doesNotMatch(err.message ?? '', /rule|sales/);
-    return true;
-  });
-  assert.equal(policy.isAdmin(who()).allowed, false);
-  assert.throws(() => policy.requireAdmin(who()), (err: { code?: string }) => err.code === 'ERR_ADMIN_REQUIRED');
+  assert.deepEqual(policy.isAdmin(who()), { allowed: false, reason: 'no rules configured' });
+  assert.equal(lines.length, 2);
 });
 
 test('policy: each rule field decides', () => {
@@ -95,7 +94,6 @@ test('policy: admin only through an admin rule', () => {
   const { lines, logger } = auditSink();
   const policy = createPolicy(config, { logger });
   assert.deepEqual(policy.isAdmin(who({ groups: ['gtb-admins'] })), { allowed: true, rule: 'admins', reason: 'rule admins grants admin' });
-  assert.equal(policy.requireAdmin(who({ groups: ['gtb-admins'] })).rule, 'admins');
   // Matching a non-admin rule (even with '*' profiles) is not admin.
   assert.equal(policy.isAdmin(who({ issuer: B, clientId: 'reporter' })).allowed, false);
   assert.equal(policy.isAdmin(who({ issuer: B, groups: ['gtb-admins'] })).allowed, false);
@@ -115,7 +113,7 @@ test('policy: exactly one audit line per decision, with who and why, never a tok
   policy.decide(identity, 'sales');
   policy.decide(identity, 'ops');
   policy.isAdmin(identity);
-  assert.throws(() => policy.requireProfile(identity, 'vip'));
+  policy.decide(identity, 'vip');
   assert.equal(lines.length, 4);
   for (const line of lines) {
     assert.equal(line['audit'], true);
@@ -145,6 +143,5 @@ test('policyConfigSchema: refuses rules that would be too broad or ambiguous', (
     { rules: [{ name: 'empty', match: { groupsAny: [] }, profiles: ['x'] }] },
   ];
   for (const input of bad) assert.equal(policyConfigSchema.safeParse(input).success, false, JSON.stringify(input));
-  assert.throws(() => createPolicy(bad[0] as PolicyConfigInput, { logger: auditSink().logger }), (err: { code?: string }) => err.code === 'ERR_CONFIG_INVALID');
   assert.deepEqual(policyConfigSchema.parse({}), { rules: [] });
 });

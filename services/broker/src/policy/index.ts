@@ -9,3 +9,4 @@ export {
   type RuleMatch,
 } from './policy-config.js';
 export { type PolicySubject } from './rule-match.js';
+export { issuerBindingIssues, type IssuerBindingIssue } from './issuer-binding.js';

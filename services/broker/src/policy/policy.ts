@@ -1,6 +1,5 @@
-import { GtbError } from '@gtb/errors';
 import type { Logger } from '@gtb/logger';
-import { policyConfigSchema, type PolicyConfigInput, type PolicyRule } from './policy-config.js';
+import type { PolicyConfig, PolicyRule } from './policy-config.js';
 import { firstMismatch, grantsProfile, type PolicySubject } from './rule-match.js';
 
 /** The outcome of one policy question. `reason` is for the audit log, never for the response. */
@@ -19,10 +18,6 @@ export interface Policy {
   audit(identity: PolicySubject, profile: string, decision: PolicyDecision): void;
   /** Is `identity` an administrator? Logs one audit line. */
   isAdmin(identity: PolicySubject): PolicyDecision;
-  /** `decide`, throwing ERR_PROFILE_NOT_ALLOWED (generic message) on denial. */
-  requireProfile(identity: PolicySubject, profile: string): PolicyDecision;
-  /** `isAdmin`, throwing ERR_ADMIN_REQUIRED (generic message) on denial. */
-  requireAdmin(identity: PolicySubject): PolicyDecision;
 }
 
 export interface PolicyDeps {
@@ -30,14 +25,13 @@ export interface PolicyDeps {
   logger: Logger;
 }
 
-/** Builds the access policy: ordered rules, first matching rule wins, default deny. */
-export function createPolicy(config: PolicyConfigInput, deps: PolicyDeps): Policy {
-  const parsed = policyConfigSchema.safeParse(config);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new GtbError('ERR_CONFIG_INVALID', `setting policy.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
-  }
-  const rules: readonly PolicyRule[] = parsed.data.rules;
+/**
+ * Builds the access policy: ordered rules, first matching rule wins, default deny. `config` is the
+ * validated `policy` of the broker configuration (brokerConfigSchema checks each rule and binds
+ * rules to issuers); nothing is validated again here.
+ */
+export function createPolicy(config: PolicyConfig, deps: PolicyDeps): Policy {
+  const rules: readonly PolicyRule[] = config.rules;
   const { logger } = deps;
 
   const audit = (action: 'profile' | 'admin', who: PolicySubject, profile: string | undefined, decision: PolicyDecision) => {
@@ -92,15 +86,5 @@ export function createPolicy(config: PolicyConfigInput, deps: PolicyDeps): Polic
     evaluate,
     audit: (who, profile, decision) => { audit('profile', who, profile, decision); },
     isAdmin,
-    requireProfile(who, profile) {
-      const decision = decide(who, profile);
-      if (!decision.allowed) throw new GtbError('ERR_PROFILE_NOT_ALLOWED', 'not allowed to use this profile');
-      return decision;
-    },
-    requireAdmin(who) {
-      const decision = isAdmin(who);
-      if (!decision.allowed) throw new GtbError('ERR_ADMIN_REQUIRED', 'administrator rights required');
-      return decision;
-    },
   };
 }

@@ -12,8 +12,9 @@ export interface GtbErrorOptions {
 
 /**
  * The one error base of the project. `code` is stable, `status` is the HTTP status it maps to,
- * `expose` says whether the message may be shown to the caller (client errors only, as in
- * oidc-provider: a 5xx message stays in the log).
+ * `expose` says whether the message may be shown to the caller: client errors only, as in
+ * oidc-provider. A 5xx message is written for the operator and may name upstream URLs, host:port
+ * pairs or Redis timings; it stays in the log, and the caller reads `publicDetail`.
  */
 export class GtbError extends Error {
   readonly code: ErrorCode;
@@ -28,7 +29,7 @@ export class GtbError extends Error {
     this.name = 'GtbError';
     this.code = code;
     this.status = options.status ?? entry.status;
-    this.expose = this.status < 500 || this.status === 503 || this.status === 504;
+    this.expose = this.status < 500;
     this.details = options.details;
     this.retryAfter = options.retryAfter;
   }
@@ -36,6 +37,21 @@ export class GtbError extends Error {
   /** The catalogue title for this code. */
   get title(): string {
     return ERROR_CATALOGUE[this.code].title;
+  }
+
+  /**
+   * What a caller may be told: the message of a client error; for a server error the catalogue
+   * title and what to do about it, never the message. 503 and 504 are temporary, so they say when
+   * to come back (the `retryAfter` also sent as `Retry-After`).
+   */
+  get publicDetail(): string {
+    if (this.expose) return this.message;
+    if (this.status === 503 || this.status === 504) {
+      return this.retryAfter === undefined
+        ? `${this.title}; retry later`
+        : `${this.title}; retry after ${Math.max(1, Math.ceil(this.retryAfter))} s`;
+    }
+    return this.title;
   }
 }
 

@@ -10,9 +10,20 @@ test('takes status and title from the catalogue', () => {
   assert.equal(err.message, ERROR_CATALOGUE.ERR_PROFILE_NOT_ALLOWED.title);
 });
 
-test('hides the message of internal errors', () => {
-  assert.equal(new GtbError('ERR_INTERNAL', 'stack detail').expose, false);
-  assert.equal(new GtbError('ERR_UPSTREAM_THROTTLED').expose, true);
+test('hides the message of every server error; the caller gets the title and when to retry', () => {
+  const internal = new GtbError('ERR_INTERNAL', 'stack detail');
+  assert.equal(internal.expose, false);
+  assert.equal(internal.publicDetail, 'Internal error');
+  const timeout = new GtbError('ERR_UPSTREAM_TIMEOUT', 'login: no answer from http://10.1.2.3:8443/oauth/token within 10000 ms');
+  assert.equal(timeout.expose, false);
+  assert.equal(timeout.publicDetail, 'Genesys did not answer in time; retry later');
+  const redis = new GtbError('ERR_REDIS_UNAVAILABLE', 'redis read token: no answer within 2000 ms', { retryAfter: 1.2 });
+  assert.equal(redis.expose, false);
+  assert.equal(redis.publicDetail, 'Redis unavailable; retry after 2 s');
+  assert.equal(new GtbError('ERR_UPSTREAM_REJECTED', 'Genesys login answered 400 invalid_grant').publicDetail, 'Genesys rejected the request');
+  const client = new GtbError('ERR_VALIDATION', 'ttlSeconds: too big');
+  assert.equal(client.expose, true);
+  assert.equal(client.publicDetail, 'ttlSeconds: too big');
 });
 
 test('keeps cause, retryAfter and details', () => {

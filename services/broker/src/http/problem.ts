@@ -48,7 +48,11 @@ function commonHeaders(res: Response, err: GtbError): void {
   if (err.retryAfter !== undefined) res.setHeader('Retry-After', String(Math.max(1, Math.ceil(err.retryAfter))));
 }
 
-/** RFC 9457 problem document for /v1 and the ops routes. */
+/**
+ * RFC 9457 problem document for /v1 and the ops routes: what the caller can act on (code, title,
+ * a detail that for a server error is generic, Retry-After, the request id to quote). A server
+ * error's message and details stay in the log line the error handler writes with that request id.
+ */
 export function sendProblem(req: Request, res: Response, err: GtbError): void {
   commonHeaders(res, err);
   const body: Record<string, unknown> = {
@@ -56,7 +60,7 @@ export function sendProblem(req: Request, res: Response, err: GtbError): void {
     title: err.title,
     status: err.status,
     code: err.code,
-    detail: err.expose ? err.message : err.title,
+    detail: err.publicDetail,
     instance: req.originalUrl.split('?')[0],
     requestId: res.locals.requestId,
   };
@@ -81,22 +85,35 @@ export function sendOAuthError(res: Response, err: GtbError): void {
     else error = 'invalid_request';
   }
   const status = err.status === 401 || err.status === 403 || err.status === 404 ? 400 : err.status;
-  res.status(status).json({ error, error_description: err.expose ? err.message : err.title, code: err.code });
+  res.status(status).json({ error, error_description: err.publicDetail, code: err.code });
+}
+
+/** Why a server error happened, for the log only: the message, details and the cause's message. */
+function serverErrorFields(err: GtbError): Record<string, unknown> {
+  const cause = err.cause instanceof Error ? err.cause.message : undefined;
+  return {
+    reason: err.message,
+    ...(err.details === undefined ? {} : { details: err.details }),
+    ...(cause === undefined ? {} : { cause }),
+    ...(err.retryAfter === undefined ? {} : { retryAfter: err.retryAfter }),
+  };
 }
 
 /**
  * The one error handler: GtbErrors become problem+json (or OAuth errors on /oauth2/token); anything
- * else is a 500 that leaks no detail and is logged with its stack.
+ * else is a 500 that leaks no detail and is logged with its stack. Every server error is logged with
+ * its full reason and the request id the caller was given, so that a support question quoting the
+ * id finds the upstream URL or Redis timing the answer left out.
  */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (raw: unknown, req: Request, res: Response, _next: NextFunction) => {
     const err = normalizeError(raw);
-    const log = (res.locals.log as Logger | undefined) ?? logger;
-    if (err.status >= 500 && err.code === 'ERR_INTERNAL') log.error({ err: raw }, 'unhandled error');
-    else {
-      const where = { code: err.code, status: err.status, path: req.path };
-      log.info(err.details?.['reason'] === undefined ? where : { ...where, reason: err.details['reason'] }, 'request failed');
-    }
+    // The per-request child carries the request id; a logger without it gets the id here.
+    const log = (res.locals.log as Logger | undefined) ?? logger.child({ requestId: res.locals.requestId as unknown });
+    const where = { code: err.code, status: err.status, path: req.path };
+    if (err.status >= 500 && err.code === 'ERR_INTERNAL') log.error({ ...where, err: raw }, 'unhandled error');
+    else if (err.status >= 500) log.warn({ ...where, ...serverErrorFields(err) }, 'request failed');
+    else log.info(err.details?.['reason'] === undefined ? where : { ...where, reason: err.details['reason'] }, 'request failed');
     if (res.headersSent) {
       res.end();
       return;

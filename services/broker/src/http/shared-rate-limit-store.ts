@@ -2,6 +2,7 @@ import type { Store, Options, ClientRateLimitInfo } from 'express-rate-limit';
 import type { Result } from 'ioredis';
 import { withLuaCommands, type Keys, type LuaCommand, type RedisClient } from '@gtb/redis';
 import type { Logger } from '@gtb/logger';
+import { guardRedis } from '../tokens/redis-guard.js';
 
 // Adds this replica's hits since its last sync to the caller's shared count for the window, and
 // starts the window's expiry on its first hit; returns the shared total. One key: Cluster-safe.
@@ -50,6 +51,8 @@ export interface SharedRateLimitStoreOptions {
   keys: Keys;
   /** A caller's count is re-read from Redis at most this often per replica (default 100 ms). */
   syncMs?: number;
+  /** How long a request waits for a sync before counting locally (default 500 ms). */
+  syncTimeoutMs?: number;
   logger?: Logger;
   now?: () => number;
 }
@@ -64,7 +67,7 @@ export interface SharedRateLimitStoreOptions {
  * down the limit fails open per replica (counts stay local) and says so once in 30 s.
  */
 export function createSharedRateLimitStore(options: SharedRateLimitStoreOptions): LocalHitStore {
-  const { keys, syncMs = 100, logger, now = Date.now } = options;
+  const { keys, syncMs = 100, syncTimeoutMs = 500, logger, now = Date.now } = options;
   const redis = withLuaCommands(options.redis, SYNC);
   const entries = new Map<string, Entry>();
   let windowMs = 60_000;
@@ -84,7 +87,10 @@ export function createSharedRateLimitStore(options: SharedRateLimitStoreOptions)
     const n = entry.pending;
     entry.pending = 0;
     try {
-      entry.synced = Number(await redis.gtbRateLimitSync(keys.rateLimit(key, entry.window), n, windowMs + 1000));
+      // Bounded: a Redis that accepts commands but never answers (paused, half-open connection)
+      // would otherwise hold every request of the caller here, with no error and no answer.
+      const window = keys.rateLimit(key, entry.window);
+      entry.synced = Number(await guardRedis(() => redis.gtbRateLimitSync(window, n, windowMs + 1000), syncTimeoutMs, 'rate limit sync'));
     } catch (err) {
       entry.synced += n; // fail open: keep counting here
       if (now() - lastWarned > 30_000) {

@@ -86,7 +86,7 @@ export function createStreamer(deps: StreamerDeps): Streamer {
         onEvent: (event) => {
           if (event.type !== 'token.rotated') return;
           for (const stream of config.streams) {
-            if (stream.profile === event.data.profile) runners.get(stream.name)?.worker()?.tokenRotated(event.data.fingerprint);
+            if (stream.profile === event.data.profile) for (const w of runners.get(stream.name)?.workers() ?? []) w.tokenRotated(event.data.fingerprint);
           }
         },
       });

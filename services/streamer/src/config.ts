@@ -7,7 +7,12 @@ const ms = (def: number) => z.number().int().positive().default(def);
 export const streamSchema = z.object({
   name: z.string().regex(NAME_PATTERN),
   profile: z.string().regex(NAME_PATTERN),
-  topics: z.array(z.string().regex(/^v2\.[A-Za-z0-9_.?&-]+$/)).min(1).max(1000),
+  /**
+   * More than `limits.topicsPerChannel` (1,000) are sharded over channels, each with its own socket,
+   * gaps and coverage; the total is bounded by what the OAuth client's channels can hold.
+   */
+  topics: z.array(z.string().regex(/^v2\.[A-Za-z0-9_.?&-]+$/)).min(1).max(20_000)
+    .refine((topics) => new Set(topics).size === topics.length, 'topics must be unique'),
   /** Run on the topics Genesys accepted when it rejects some; off by default (never silently less). */
   allowPartialTopics: z.boolean().default(false),
 });
@@ -84,6 +89,34 @@ export const gapsSchema = z.object({
   coverageRetentionMs: ms(10 * 60_000),
 });
 
+/** Genesys' channel caps, and how many replicas hold channels at once (docs/genesys-behaviour.md § Notification channels). */
+export const limitsSchema = z.object({
+  /** Channels one OAuth client may hold (Genesys: 20; the 21st silently removes the oldest). */
+  channelsPerClient: z.number().int().positive().max(1_000).default(20),
+  /** Topics one channel may subscribe (Genesys: 1,000; more is a 400). A stream with more is sharded. */
+  topicsPerChannel: z.number().int().positive().max(1_000).default(1_000),
+  /** `active-active`: replicas that run every stream at once, each with its own channels. */
+  replicas: z.number().int().min(1).max(10).default(2),
+});
+
+/** The resync after a gap: REST snapshots of what the stream subscribes (docs/architecture.md § Gaps). */
+export const resyncSchema = z.object({
+  /** Write `stream.resync` snapshot entries after each gap closes. */
+  enabled: z.boolean().default(true),
+  /**
+   * Snapshot calls per minute per stream shard and replica. Genesys limits each token (about 300
+   * requests a minute is quoted for client credentials) and the token is shared with every other
+   * app on the profile, so the default takes a fifth of it.
+   */
+  requestsPerMinute: z.number().int().positive().max(6_000).default(60),
+  /** Snapshot calls in flight at once. */
+  concurrency: z.number().int().positive().max(10).default(2),
+  /** Tries per snapshot call (5xx, 429 after `Retry-After`, network) before its topics are listed for backfill. */
+  attempts: z.number().int().positive().max(10).default(4),
+  /** Conversations remembered per topic from its events (ended ones are fetched once after a gap). */
+  maxTrackedConversations: z.number().int().positive().max(100_000).default(1_000),
+});
+
 /** The streamer's configuration (what it does with it: docs/architecture.md § Event path). */
 export const streamerConfigSchema = z.object({
   instanceId: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/).optional(),
@@ -114,12 +147,43 @@ export const streamerConfigSchema = z.object({
   timing: timingSchema.default(timingSchema.parse({})),
   output: outputSchema.default(outputSchema.parse({})),
   gaps: gapsSchema.default(gapsSchema.parse({})),
+  limits: limitsSchema.default(limitsSchema.parse({})),
+  resync: resyncSchema.default(resyncSchema.parse({})),
   streams: z.array(streamSchema).min(1)
     .refine((streams) => new Set(streams.map((s) => s.name)).size === streams.length, 'stream names must be unique'),
+}).superRefine((config, ctx) => {
+  // Refused at load rather than found out at run time: Genesys does not refuse the 21st channel, it
+  // silently removes the client's oldest one (a live socket when all are live).
+  const perProfile = new Map<string, { channels: number; streams: string[] }>();
+  const holders = config.ha === 'active-active' ? config.limits.replicas : 1;
+  for (const s of config.streams) {
+    const p = perProfile.get(s.profile) ?? { channels: 0, streams: [] };
+    // Each shard holds two channels during a rollover's overlap (the old and the new).
+    p.channels += shardCount(s.topics.length, config.limits.topicsPerChannel) * 2 * holders;
+    p.streams.push(`${s.name} (${s.topics.length} topics)`);
+    perProfile.set(s.profile, p);
+  }
+  for (const [profile, p] of perProfile) {
+    if (p.channels <= config.limits.channelsPerClient) continue;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['limits', 'channelsPerClient'],
+      message: `profile ${profile} needs ${p.channels} channels (streams ${p.streams.join(', ')}; one channel per ${config.limits.topicsPerChannel} topics `
+        + `(limits.topicsPerChannel), twice during a rollover, × ${holders} ${config.ha === 'active-active' ? 'active-active replicas (limits.replicas)' : 'owner (active-passive)'}), `
+        + `more than limits.channelsPerClient (${config.limits.channelsPerClient}): split the topics over profiles with their own OAuth clients, or fewer topics`,
+    });
+  }
 });
+
+/** Channels a stream of `topics` topics is sharded over. */
+export function shardCount(topics: number, topicsPerChannel: number): number {
+  return Math.max(1, Math.ceil(topics / topicsPerChannel));
+}
 
 export type StreamerConfig = z.infer<typeof streamerConfigSchema>;
 export type StreamConfig = z.infer<typeof streamSchema>;
 export type TimingConfig = z.infer<typeof timingSchema>;
 export type OutputConfig = z.infer<typeof outputSchema>;
 export type GapsConfig = z.infer<typeof gapsSchema>;
+export type ResyncConfig = z.infer<typeof resyncSchema>;
+export type LimitsConfig = z.infer<typeof limitsSchema>;

@@ -10,10 +10,14 @@ export interface PendingEvent {
   /** The frame as received. */
   text: string;
   receivedAt: number;
-  /** `fingerprint()` of the channel it came on (the id itself is a capability and stays in the process). */
-  channelFingerprint: string;
+  /** `fingerprint()` of the channel it came on (the id itself is a capability and stays in the process); none for the streamer's own entries. */
+  channelFingerprint?: string;
   sequence?: number;
   correlationId?: string;
+  /** The streamer's own entries (docs/architecture.md § Wire formats): a gap marker or a snapshot; absent for Genesys events. */
+  kind?: 'stream.gap' | 'stream.resync';
+  /** The gap a `kind` entry belongs to. */
+  gapId?: string;
 }
 
 /** Events the buffer could not hold: their exact span, for a `stream.gap`. */
@@ -46,7 +50,7 @@ export interface EventSinkOptions {
   now: () => number;
   logger: Logger;
   /** Each event pushed, doubles included (the dedupe happens at the write). */
-  onPushed?(): void;
+  onPushed?(event: PendingEvent): void;
   /** After each acknowledged batch: how many were new, how many doubles, and each new one's lag. */
   onWritten?(written: number, duplicates: number, lagsMs: number[]): void;
   /** The buffer overflowed and then had room again (or the sink closed): these events are lost. */
@@ -92,7 +96,7 @@ export function createEventSink(options: EventSinkOptions): EventSink {
 
   function push(event: PendingEvent): void {
     if (closed) return;
-    options.onPushed?.();
+    options.onPushed?.(event);
     if (size() >= maxBuffered) {
       // Never silent: the span of what we could not keep becomes a stream.gap once known.
       if (!overflow) {
@@ -129,8 +133,10 @@ export function createEventSink(options: EventSinkOptions): EventSink {
       pipeline.gtbStreamWrite(keys.dedupe(stream, e.dedupeId), keys.events(stream), keys.ownerFence(stream),
         options.dedupeWindowMs, maxLen, fenceArg,
         'id', e.dedupeId, 'topic', e.topic, 'event', e.text,
-        'received_at', new Date(e.receivedAt).toISOString(), 'instance', options.instanceId, 'channel_fingerprint', e.channelFingerprint,
-        ...(e.sequence === undefined ? [] : ['sequence', String(e.sequence)]));
+        'received_at', new Date(e.receivedAt).toISOString(), 'instance', options.instanceId,
+        ...(e.channelFingerprint === undefined ? [] : ['channel_fingerprint', e.channelFingerprint]),
+        ...(e.sequence === undefined ? [] : ['sequence', String(e.sequence)]),
+        ...(e.kind === undefined ? [] : ['kind', e.kind, 'gap_id', e.gapId ?? '']));
     }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {

@@ -1,6 +1,7 @@
 import type { EventData, EventPublisher } from '@gtb/events';
 import type { Logger } from '@gtb/logger';
 import { sleep } from './backoff.js';
+import { backfillPatterns } from './resync/topic-families.js';
 
 /** A gap as the streamer knows it: epoch ms bounds and what was last seen before it. */
 export interface Gap {
@@ -12,6 +13,10 @@ export interface Gap {
   lastSequence?: number;
   lastEventId?: string;
   reason: string;
+  /** The shard (one channel per `limits.topicsPerChannel` topics) of a sharded stream. */
+  shard?: number;
+  /** Topics no REST snapshot brings up to date: the consumer backfills them. */
+  backfill?: readonly string[];
 }
 
 /** Publishes `stream.gap_opened` and `stream.gap`, retrying until Redis takes them: a gap is never dropped silently. */
@@ -68,6 +73,7 @@ export function createGapReporter(options: GapReporterOptions): GapReporter {
         ...(gap.lastSequence === undefined ? {} : { lastSequence: gap.lastSequence }),
         ...(gap.lastEventId === undefined ? {} : { lastEventId: gap.lastEventId }),
         reason: gap.reason.slice(0, 200) || 'gap',
+        ...(gap.shard === undefined ? {} : { shard: gap.shard }),
       };
       log.error({ gap: data, cause }, 'events may be missing from now on: gap opened');
       enqueue({ type: 'stream.gap_opened', data });
@@ -82,8 +88,10 @@ export function createGapReporter(options: GapReporterOptions): GapReporter {
         ...(gap.lastSequence === undefined ? {} : { lastSequence: gap.lastSequence }),
         ...(gap.lastEventId === undefined ? {} : { lastEventId: gap.lastEventId }),
         reason: gap.reason.slice(0, 200) || 'gap',
+        ...(gap.shard === undefined ? {} : { shard: gap.shard }),
+        ...(gap.backfill && gap.backfill.length > 0 ? { backfill: backfillPatterns(gap.backfill), backfillTopicCount: gap.backfill.length } : {}),
       };
-      log.error({ gap: data, cause }, 'events may be missing: gap reported');
+      log.error({ gap: { ...data, backfill: undefined }, cause }, 'events may be missing: gap reported');
       options.onReported?.(gap, cause);
       enqueue({ type: 'stream.gap', data });
     },

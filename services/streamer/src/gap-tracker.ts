@@ -51,6 +51,12 @@ export interface GapTrackerOptions {
   refreshMs: number;
   /** A gap already open when the worker starts (a standby taking over). */
   initial?: GapStart & { cause: string };
+  /** The shard of a sharded stream: its own keys, and named in its gaps. */
+  shard?: number;
+  /** Topics to list in every gap as needing a backfill (no REST snapshot for them). */
+  backfill?: readonly string[];
+  /** A gap closed over a span no replica received (published): heal it (resync). */
+  onClosed?(gap: Gap): void;
 }
 
 /**
@@ -75,7 +81,8 @@ export interface GapTracker {
 export function createGapTracker(options: GapTrackerOptions): GapTracker {
   const { stream, instanceId, ha, redis, now, config } = options;
   const log = options.logger.child({ component: 'gap-tracker', stream });
-  const keys = gapKeys(options.keyPrefix, stream);
+  const keys = gapKeys(options.keyPrefix, stream, options.shard);
+  const shardField = options.shard === undefined ? {} : { shard: options.shard };
   const coverage: ReplicaCoverage = createReplicaCoverage({ redis, key: keys.coverage, instanceId, retentionMs: config.coverageRetentionMs, now });
   const stopping = new AbortController();
   const closing = new Set<Promise<void>>();
@@ -108,7 +115,7 @@ export function createGapTracker(options: GapTrackerOptions): GapTracker {
     since = undefined;
     const announce = () => {
       record.announced = true;
-      options.gaps.opened({ stream, gapId: record.gapId, from: record.from, reason: record.reason,
+      options.gaps.opened({ stream, ...shardField, gapId: record.gapId, from: record.from, reason: record.reason,
         ...(record.lastSequence === undefined ? {} : { lastSequence: record.lastSequence }),
         ...(record.lastEventId === undefined ? {} : { lastEventId: record.lastEventId }) }, cause);
     };
@@ -147,7 +154,7 @@ export function createGapTracker(options: GapTrackerOptions): GapTracker {
       }
     }
     await redis.hdel(keys.openGaps, g.gapId).catch(quietly('open gap not removed'));
-    const base = { stream, ...(g.lastSequence === undefined ? {} : { lastSequence: g.lastSequence }), ...(g.lastEventId === undefined ? {} : { lastEventId: g.lastEventId }) };
+    const base = { stream, ...shardField, ...(g.lastSequence === undefined ? {} : { lastSequence: g.lastSequence }), ...(g.lastEventId === undefined ? {} : { lastEventId: g.lastEventId }) };
     if (spans.length === 0) {
       if (!g.announced) {
         log.info({ gapId: g.gapId, cause: g.cause }, 'drop covered by another replica: no gap');
@@ -161,9 +168,11 @@ export function createGapTracker(options: GapTrackerOptions): GapTracker {
     }
     const gap: Gap = {
       ...base, ...(g.announced ? { gapId: g.gapId } : {}), from: spans[0]![0], to: spans[spans.length - 1]![1], reason: `${g.reason}${note}`.slice(0, 200),
+      ...(options.backfill && options.backfill.length > 0 ? { backfill: options.backfill } : {}),
     };
     options.metrics.gaps.inc({ stream, cause: g.cause });
     options.gaps.report(gap, g.cause);
+    options.onClosed?.({ ...gap, gapId: g.gapId });
   }
 
   if (options.initial) {

@@ -18,6 +18,8 @@ export function createStreamerMetrics() {
     rollovers: new Counter({ name: 'gtb_streamer_rollovers_total', help: 'Make-before-break rollovers, by trigger', labelNames: ['stream', 'trigger'] as const, registers: [registry] }),
     gaps: new Counter({ name: 'gtb_streamer_gaps_total', help: 'Gaps reported (stream.gap)', labelNames: ['stream', 'cause'] as const, registers: [registry] }),
     gapsCovered: new Counter({ name: 'gtb_streamer_drops_covered_total', help: 'Times this replica stopped receiving while another replica received all along (active-active): no gap', labelNames: stream, registers: [registry] }),
+    resyncEntries: new Counter({ name: 'gtb_streamer_resync_entries_total', help: 'stream.resync snapshot entries written after gaps', labelNames: stream, registers: [registry] }),
+    resyncFailures: new Counter({ name: 'gtb_streamer_resync_failures_total', help: 'Topics whose snapshot failed after a gap (listed for backfill instead)', labelNames: stream, registers: [registry] }),
     drops: new Counter({ name: 'gtb_streamer_socket_drops_total', help: 'Sockets that ended, planned or not', labelNames: ['stream', 'planned'] as const, registers: [registry] }),
     topicsRejected: new Counter({ name: 'gtb_streamer_topics_rejected_total', help: 'Topics Genesys refused to subscribe', labelNames: stream, registers: [registry] }),
     sockets: new Gauge({ name: 'gtb_streamer_sockets', help: 'Open notification sockets that are receiving', labelNames: stream, registers: [registry] }),

@@ -4,12 +4,14 @@ import type { RedisClient } from '@gtb/redis';
  * Key names of the gap bookkeeping, with the stream's hash tag like every other stream key
  * (`gtb:events:{<stream>}`), built here rather than in @gtb/redis because only the streamer reads them.
  */
-export function gapKeys(prefix: string, stream: string) {
+export function gapKeys(prefix: string, stream: string, shard?: number) {
+  // A sharded stream keeps each shard's apart: one shard's reception must never cover another's drop.
+  const suffix = shard === undefined ? '' : `:${shard}`;
   return {
     /** Sorted set: member `<instance>|<since ms>`, score = the last frame heard in that interval (ms). */
-    coverage: `${prefix}:coverage:{${stream}}`,
+    coverage: `${prefix}:coverage:{${stream}}${suffix}`,
     /** Hash: gap id → the open gap as JSON (`OpenGapRecord`). */
-    openGaps: `${prefix}:open-gaps:{${stream}}`,
+    openGaps: `${prefix}:open-gaps:{${stream}}${suffix}`,
   };
 }
 

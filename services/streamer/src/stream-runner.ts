@@ -1,9 +1,10 @@
 import type { Keys, RedisClient } from '@gtb/redis';
 import { backoffDelay, sleep } from './backoff.js';
-import type { StreamerConfig } from './config.js';
+import { shardCount, type StreamerConfig } from './config.js';
 import { createEventSink, type EventSink } from './event-sink.js';
 import { parseFrame } from './frame.js';
 import { startOwnerElection, type OwnerElection } from './owner-election.js';
+import { planResync } from './resync/topic-families.js';
 import { createStreamWorker, type StreamWorker, type StreamWorkerDeps, type WorkerStatus } from './stream-worker.js';
 
 /** What a stream needs: its worker's parts, plus the configuration and Redis for the HA mode and the output. */
@@ -16,9 +17,12 @@ export interface StreamRunnerDeps extends Pick<StreamWorkerDeps, 'stream' | 'bro
 /** One stream under the configured HA mode. */
 export interface StreamRunner {
   start(): void;
-  /** The live worker, if this replica runs the stream now. */
+  /** The live worker (the first shard's), if this replica runs the stream now. */
   worker(): StreamWorker | undefined;
-  status(): WorkerStatus & { owner: boolean; buffered: number; redisDegraded: boolean };
+  /** Every shard's live worker (one per `limits.topicsPerChannel` topics). */
+  workers(): StreamWorker[];
+  /** The stream's status: receiving when every shard receives; `shards` has each one's. */
+  status(): WorkerStatus & { owner: boolean; buffered: number; redisDegraded: boolean; shards: WorkerStatus[] };
   stop(): Promise<void>;
 }
 
@@ -31,17 +35,22 @@ export function createStreamRunner(deps: StreamRunnerDeps): StreamRunner {
   const { config, stream, metrics, now, keys, redis } = deps;
   const log = deps.logger.child({ component: 'stream-runner', stream: stream.name });
   const labels = { stream: stream.name };
-  let worker: StreamWorker | undefined;
+  let workers: StreamWorker[] | undefined;
   let election: OwnerElection | undefined;
   let stopped = false;
   let starting: Promise<void> | undefined;
+
+  // One shard per `limits.topicsPerChannel` topics, each its own channel, socket, gaps and coverage.
+  const shards = shardCount(stream.topics.length, config.limits.topicsPerChannel);
+  const shardTopics = Array.from({ length: shards }, (_, i) => stream.topics.slice(i * config.limits.topicsPerChannel, (i + 1) * config.limits.topicsPerChannel));
+  const backfill = planResync(stream.topics).backfill;
 
   const sink: EventSink = createEventSink({
     redis, keys, stream: stream.name, instanceId: deps.instanceId,
     dedupeWindowMs: config.output.dedupeWindowMs, maxBuffered: config.output.maxBufferedEvents, batchSize: config.output.batchSize,
     writeTimeoutMs: config.output.writeTimeoutMs, now, logger: deps.logger,
     ...(config.output.maxStreamLength === undefined ? {} : { maxStreamLength: config.output.maxStreamLength }),
-    onPushed() { metrics.eventsIn.inc(labels); },
+    onPushed(e) { if (e.kind === undefined) metrics.eventsIn.inc(labels); },
     onWritten(written, duplicates, lags) {
       if (written) metrics.eventsOut.inc(labels, written);
       if (duplicates) metrics.eventsDeduplicated.inc(labels, duplicates);
@@ -55,48 +64,59 @@ export function createStreamRunner(deps: StreamRunnerDeps): StreamRunner {
         ...(gap.lastSequence === undefined ? {} : { lastSequence: gap.lastSequence }),
         ...(gap.lastEventId === undefined ? {} : { lastEventId: gap.lastEventId }),
         reason: `buffer full while Redis was slow or down: ${gap.dropped} event(s) dropped`,
+        ...(backfill.length > 0 ? { backfill } : {}),
       }, 'buffer_full');
+      for (const w of workers ?? []) {
+        w.resyncGap({ stream: stream.name, from: gap.from, to: gap.to, reason: `buffer full: ${gap.dropped} event(s) dropped` });
+      }
     },
     onFencedOut() { void stepDown('fenced out by a newer owner'); },
   });
 
   async function runWorker(initialGap?: Parameters<typeof createStreamWorker>[0]['initialGap']): Promise<void> {
-    const w = createStreamWorker({
-      stream, timing: config.timing, gapsConfig: config.gaps, ha: config.ha, redis, keyPrefix: config.keyPrefix, broker: deps.broker, api: deps.api, push: sink.push, lifecycle: deps.lifecycle, gaps: deps.gaps,
+    const ws = shardTopics.map((topics, i) => createStreamWorker({
+      stream: { ...stream, topics }, ...(shards > 1 ? { shard: i } : {}), resync: config.resync,
+      timing: config.timing, gapsConfig: config.gaps, ha: config.ha, redis, keyPrefix: config.keyPrefix, broker: deps.broker, api: deps.api, push: sink.push, lifecycle: deps.lifecycle, gaps: deps.gaps,
       metrics, logger: deps.logger, now, random: deps.random, instanceId: deps.instanceId, ...(initialGap ? { initialGap } : {}),
-    });
-    worker = w;
+    }));
+    workers = ws;
     metrics.owner.set(labels, 1);
-    // The first lease may fail (broker or IdP not up yet): retry until it works or we stop.
-    for (let attempt = 0; !stopped && worker === w; attempt++) {
-      try {
-        await w.start();
-        return;
-      } catch (err) {
-        log.warn({ err: (err as Error).message, attempt }, 'stream start failed; retrying');
-        await sleep(backoffDelay(attempt, config.timing.backoffBaseMs, config.timing.backoffMaxMs, deps.random));
+    // The first lease may fail (broker or IdP not up yet): retry each shard until it works or we stop.
+    await Promise.all(ws.map(async (w) => {
+      for (let attempt = 0; !stopped && workers === ws; attempt++) {
+        try {
+          await w.start();
+          return;
+        } catch (err) {
+          log.warn({ err: (err as Error).message, attempt }, 'stream start failed; retrying');
+          await sleep(backoffDelay(attempt, config.timing.backoffBaseMs, config.timing.backoffMaxMs, deps.random));
+        }
       }
-    }
+    }));
   }
 
   async function stepDown(reason: string): Promise<void> {
-    const w = worker;
-    worker = undefined;
+    const ws = workers;
+    workers = undefined;
     metrics.owner.set(labels, 0);
     sink.setFence(undefined);
-    if (w) {
+    if (ws) {
       log.warn({ reason }, 'stopping the stream worker');
-      await w.stop();
+      await Promise.all(ws.map((w) => w.stop()));
     }
   }
 
   /** What the previous owner last wrote: the lower bound of the takeover gap. */
   async function lastWritten(): Promise<{ at: number; eventAt?: number; instance?: string; sequence?: number; eventId?: string } | undefined> {
-    const entries = await redis.xrevrange(keys.events(stream.name), '+', '-', 'COUNT', 1);
-    const fields = entries[0]?.[1];
-    if (!fields) return undefined;
-    const map = new Map<string, string>();
-    for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);
+    // The last Genesys event, not the streamer's own gap and resync entries (they have a `kind`).
+    const entries = await redis.xrevrange(keys.events(stream.name), '+', '-', 'COUNT', 200);
+    let map: Map<string, string> | undefined;
+    for (const [, fields] of entries) {
+      const m = new Map<string, string>();
+      for (let i = 0; i + 1 < fields.length; i += 2) m.set(fields[i]!, fields[i + 1]!);
+      if (!m.has('kind')) { map = m; break; }
+    }
+    if (!map) return undefined;
     const at = Date.parse(map.get('received_at') ?? '');
     if (Number.isNaN(at)) return undefined;
     const seq = Number(map.get('sequence'));
@@ -142,16 +162,24 @@ export function createStreamRunner(deps: StreamRunnerDeps): StreamRunner {
         onLost: (reason) => stepDown(reason),
       });
     },
-    worker: () => worker,
+    worker: () => workers?.[0],
+    workers: () => workers ?? [],
     status() {
-      const s = worker?.status() ?? { stream: stream.name, receiving: false, channelFingerprint: undefined, rollovers: 0, failed: undefined };
-      return { ...s, owner: worker !== undefined, buffered: sink.pending(), redisDegraded: sink.degraded() };
+      const all = (workers ?? []).map((w) => w.status());
+      const first = all[0] ?? { stream: stream.name, receiving: false, channelFingerprint: undefined, rollovers: 0, failed: undefined };
+      return {
+        ...first,
+        receiving: all.length > 0 && all.every((x) => x.receiving),
+        rollovers: all.reduce((a, x) => a + x.rollovers, 0),
+        failed: all.find((x) => x.failed)?.failed,
+        owner: workers !== undefined, buffered: sink.pending(), redisDegraded: sink.degraded(), shards: all,
+      };
     },
     async stop() {
       stopped = true;
-      const w = worker;
-      worker = undefined;
-      await w?.stop();
+      const ws = workers;
+      workers = undefined;
+      await Promise.all((ws ?? []).map((w) => w.stop()));
       await starting?.catch(() => undefined);
       await sink.close(config.output.writeTimeoutMs);
       // Released last: what this replica received is written before a standby starts its gap.

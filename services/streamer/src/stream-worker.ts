@@ -8,15 +8,20 @@ import { backoffDelay, sleep } from './backoff.js';
 import { connectChannel, type ConnectHandlers, type Connection } from './channel-connector.js';
 import { createChannelExpiry } from './channel-expiry.js';
 import { createChannelRollover } from './channel-rollover.js';
-import type { GapsConfig, StreamConfig, TimingConfig } from './config.js';
+import type { GapsConfig, ResyncConfig, StreamConfig, TimingConfig } from './config.js';
 import type { PendingEvent } from './event-sink.js';
-import type { GapReporter } from './gap-reporter.js';
+import type { Gap, GapReporter } from './gap-reporter.js';
 import { createGapTracker, type GapStart } from './gap-tracker.js';
 import type { StreamerMetrics } from './metrics.js';
+import { createResyncer } from './resync/resync.js';
 import { startStreamLease } from './stream-lease.js';
 
 export interface StreamWorkerDeps {
+  /** The stream, or one shard of it (its topics only). */
   stream: StreamConfig;
+  /** The shard's index when the stream is sharded over channels (its own gaps and coverage). */
+  shard?: number;
+  resync: ResyncConfig;
   timing: TimingConfig;
   gapsConfig: GapsConfig;
   ha: 'active-active' | 'active-passive';
@@ -56,6 +61,8 @@ export interface StreamWorker {
   rollover(trigger: string): Promise<void>;
   /** The broker rotated the profile's token (lifecycle `token.rotated`). */
   tokenRotated(fingerprint: string): void;
+  /** A gap found outside the worker (the sink's buffer overflowed): write its entry and resync. */
+  resyncGap(gap: Gap): void;
   status(): WorkerStatus;
   stop(): Promise<void>;
 }
@@ -79,18 +86,33 @@ function triggerOf(topic: string): string | undefined {
  */
 export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
   const { stream, timing, lifecycle, metrics, now } = deps;
-  const log = deps.logger.child({ component: 'stream-worker', stream: stream.name });
+  const log = deps.logger.child({ component: 'stream-worker', stream: stream.name, ...(deps.shard === undefined ? {} : { shard: deps.shard }) });
   const stopping = new AbortController();
   const { signal } = stopping;
   let lease: LeaseHelper | undefined;
   let failed: string | undefined;
 
+  const resyncer = createResyncer({
+    topics: stream.topics, config: deps.resync, instanceId: deps.instanceId, metrics, logger: log, now, push: deps.push,
+    api: () => {
+      const current = lease?.current()?.token;
+      return current ? { api: deps.api(current.apiBaseUrl), token: current.accessToken } : undefined;
+    },
+  });
+  /** Every event passes the resyncer (conversation ids) on its way from the socket to the sink. */
+  const push = (event: PendingEvent) => {
+    resyncer.observe(event);
+    deps.push(event);
+  };
   // Others' receive records lag their last frame by up to a ping interval (pongs keep it fresh) plus a refresh.
   const refreshMs = Math.max(100, Math.min(1_000, Math.floor(timing.pingIntervalMs / 2)));
   const gap = createGapTracker({
     stream: stream.name, instanceId: deps.instanceId, ha: deps.ha, redis: deps.redis, keyPrefix: deps.keyPrefix, gaps: deps.gaps, metrics,
     logger: deps.logger, now, config: deps.gapsConfig, freshMs: timing.pingIntervalMs + 2 * refreshMs, refreshMs,
     ...(deps.initialGap ? { initial: deps.initialGap } : {}),
+    ...(deps.shard === undefined ? {} : { shard: deps.shard }),
+    backfill: resyncer.backfill,
+    onClosed: (closed) => resyncer.gapClosed(closed),
   });
   let ticking = false;
   const ticker = setInterval(() => {
@@ -184,7 +206,7 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
         // Renewing first picks up a rotated token; the broker answers from its cache.
         current = await lease!.renewNow();
         const conn = await connectChannel({
-          stream, timing, eventTimeFields: deps.gapsConfig.eventTimeFields, api: deps.api, lifecycle, push: deps.push, metrics, logger: deps.logger, now,
+          stream, timing, eventTimeFields: deps.gapsConfig.eventTimeFields, api: deps.api, lifecycle, push, metrics, logger: deps.logger, now,
         }, current.token, handlers);
         if (signal.aborted) {
           conn.retiring = true;
@@ -222,6 +244,7 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
       if (channels.primary()?.fingerprint === fingerprint) return;
       void channels.roll('token_rotated');
     },
+    resyncGap: (g) => resyncer.gapClosed({ ...g, ...(deps.shard === undefined ? {} : { shard: deps.shard }), ...(resyncer.backfill.length ? { backfill: resyncer.backfill } : {}) }),
     status: () => ({
       stream: stream.name, receiving: channels.receiving(), channelFingerprint: channels.primary()?.socket.channel.fingerprint, rollovers: channels.count(), failed,
     }),
@@ -230,6 +253,8 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
       expiry.clear();
       clearInterval(ticker);
       await channels.stop();
+      // Resyncs under way finish (or give up); a gap closed at shutdown gets its entry, no snapshot.
+      await resyncer.stop();
       // An open gap is published as closed at shutdown: never left for a log line alone.
       await gap.stop();
       await lease?.stop();

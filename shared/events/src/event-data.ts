@@ -35,6 +35,16 @@ const lease = z.strictObject({
   fingerprint: fingerprint.optional(),
 });
 
+/**
+ * Topics as a pattern and the ids put in it (`v2.users.{id}.conversations` and the user ids): a
+ * topic name whole can hold a run long enough to pass for a secret in the check every string goes
+ * through, and the split form is shorter.
+ */
+const backfillList = z.array(z.strictObject({
+  topic: z.string().regex(/^v2\.[A-Za-z0-9_.{}?&-]{1,200}$/, 'must be a topic pattern'),
+  ids: z.array(z.string().regex(/^[A-Za-z0-9_. -]{1,200}$/, 'must be ids')).max(200),
+})).max(50);
+
 /** The zod schema of `data` per event type; the keys are the type names exactly as published. */
 export const EVENT_DATA_SCHEMAS = {
   'token.minted': tokenIssued,
@@ -83,6 +93,8 @@ export const EVENT_DATA_SCHEMAS = {
     lastSequence: nonNegInt.optional(),
     lastEventId: id.optional(),
     reason: text(200),
+    /** The stream's shard, for a stream sharded over channels. */
+    shard: nonNegInt.optional(),
   }),
   'stream.gap': z.strictObject({
     stream: name,
@@ -93,6 +105,12 @@ export const EVENT_DATA_SCHEMAS = {
     lastSequence: nonNegInt.optional(),
     lastEventId: id.optional(),
     reason: text(200),
+    /** The stream's shard (one channel per 1,000 topics) the gap is on; absent for an unsharded stream. */
+    shard: nonNegInt.optional(),
+    /** Topics the streamer cannot resync from a REST snapshot: the consumer backfills these. */
+    backfill: backfillList.optional(),
+    /** How many topics need a backfill (`backfill` lists at most 200 ids per pattern; the output's gap entry lists them all). */
+    backfillTopicCount: nonNegInt.optional(),
   }).refine((d) => Date.parse(d.from) <= Date.parse(d.to), { message: '`from` must not be after `to`', path: ['to'] }),
   'stream.failover': z.strictObject({ stream: name, fromInstance: id.optional(), toInstance: id, fence: nonNegInt }),
 } as const;

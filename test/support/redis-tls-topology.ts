@@ -2,12 +2,13 @@
 // and one sentinel) and a three-master Cluster. Every process listens on a free loopback TLS port
 // with its plain port off (`port 0`), so a client that does not speak TLS gets nowhere; `close()`
 // kills them all. Certificates come from test/support/test-certs.ts.
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { freePort } from './redis-server.js';
+import { redisCli } from './redis-topology.js';
 import { certDir, type CertPair, type TestCa } from './test-certs.js';
 import { waitFor } from './wait.js';
 
@@ -127,14 +128,6 @@ export async function startTlsSentinel(ca: TestCa, server: CertPair, options: { 
   }
 }
 
-function redisCli(args: string[], timeoutMs = 20_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('redis-cli', args, { timeout: timeoutMs }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`redis-cli --cluster failed: ${err.message}\n${stdout}\n${stderr}`));
-      else resolve(stdout);
-    });
-  });
-}
 
 /**
  * Three TLS-only masters with the cluster bus over TLS too (`tls-cluster yes`) and `password`,

@@ -168,7 +168,8 @@ export async function startSentinelTopology(options: { masterName?: string } = {
   }
 }
 
-function redisCli(args: string[], timeoutMs = 20_000): Promise<string> {
+/** Runs `redis-cli` with `args` (bounded by `timeoutMs`), resolving its output. */
+export function redisCli(args: string[], timeoutMs = 20_000): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile('redis-cli', args, { timeout: timeoutMs }, (err, stdout, stderr) => {
       if (err) reject(new Error(`redis-cli ${args.join(' ')} failed: ${err.message}\n${stdout}\n${stderr}`));

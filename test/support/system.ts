@@ -126,6 +126,17 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   };
 }
 
+/**
+ * Another broker replica of a test system (same Redis, IdPs and sandbox), its configuration changed by
+ * `overrides` (merged over the system's raw configuration); waits until it is ready unless it serves
+ * HTTPS with a CA the default fetch does not trust. Stopped by the caller.
+ */
+export async function startReplica(sys: Pick<TestSystem, 'rawConfig'>, overrides: Record<string, unknown> = {}, logger = memoryLogger('silent').logger): Promise<RunningBroker> {
+  const broker = await startBroker({ config: brokerConfigSchema.parse({ ...sys.rawConfig, instanceId: `test-${randomUUID().slice(0, 8)}`, ...overrides }), logger });
+  if (broker.url.startsWith('http:')) await waitUntilReady(broker.url);
+  return broker;
+}
+
 /** Polls `/readyz` until it answers 200 (Redis connected, subscribed, IdP keys loaded). */
 export async function waitUntilReady(url: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -5,10 +5,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '@gtb/config';
-import { startSystem, memoryLogger } from '../support/system.js';
+import { startSystem, startReplica } from '../support/system.js';
 import { certDir, createTestCa } from '../support/test-certs.js';
-import { brokerConfigSchema } from '../../services/broker/src/config.js';
-import { startBroker } from '../../services/broker/src/compose.js';
 import { streamerConfigSchema } from '../../services/streamer/src/config.js';
 import { createStreamerBroker } from '../../services/streamer/src/broker.js';
 
@@ -20,10 +18,7 @@ test('the streamer leases a token from an HTTPS broker through brokerCaFile; wit
   const sys = await startSystem();
   t.after(() => sys.close());
   const tls = { certPath: await files.write('tls.crt', leaf.cert), keyPath: await files.write('tls.key', leaf.key) };
-  const broker = await startBroker({
-    config: brokerConfigSchema.parse({ ...sys.rawConfig, http: { host: '127.0.0.1', port: 0, shutdownTimeoutMs: 2000, tls }, instanceId: 'tls-streamer' }),
-    logger: memoryLogger('silent').logger,
-  });
+  const broker = await startReplica(sys, { http: { host: '127.0.0.1', port: 0, shutdownTimeoutMs: 2000, tls }, instanceId: 'tls-streamer' });
   t.after(() => broker.stop());
   assert.match(broker.url, /^https:/);
 

@@ -2,19 +2,15 @@
 // that moment; admin rights manage leases but never read tokens of profiles the rule does not grant.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { brokerConfigSchema } from '../src/config.js';
-import { startBroker } from '../src/compose.js';
-import { memoryLogger, startSystem, waitUntilReady, type TestSystem } from '../../../test/support/system.js';
+import { startReplica, startSystem, type TestSystem } from '../../../test/support/system.js';
 
 type Rule = { name: string; profiles: string[]; admin?: boolean };
 
 /** A second replica on the same Redis, with the same configuration but the policy rules changed by `edit`. */
 async function replicaWithRules(t: { after(fn: () => Promise<void>): void }, sys: TestSystem, edit: (rule: Rule) => Rule) {
-  const raw = structuredClone(sys.rawConfig) as { policy: { rules: Rule[] } } & Record<string, unknown>;
-  raw.policy.rules = raw.policy.rules.map(edit);
-  const broker = await startBroker({ config: brokerConfigSchema.parse(raw), logger: memoryLogger('silent').logger });
+  const { policy } = structuredClone(sys.rawConfig) as { policy: { rules: Rule[] } };
+  const broker = await startReplica(sys, { policy: { ...policy, rules: policy.rules.map(edit) } });
   t.after(() => broker.stop());
-  await waitUntilReady(broker.url);
   return broker;
 }
 

@@ -7,11 +7,10 @@ import { mkdir, rename, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { startSystem, memoryLogger, type TestSystem } from '../../../test/support/system.js';
+import { startSystem, startReplica, memoryLogger, type TestSystem } from '../../../test/support/system.js';
 import { certDir, createTestCa, type CertPair } from '../../../test/support/test-certs.js';
 import { waitFor } from '../../../test/support/wait.js';
-import { brokerConfigSchema } from '../src/config.js';
-import { startBroker, type RunningBroker } from '../src/compose.js';
+import type { RunningBroker } from '../src/compose.js';
 import { createBrokerListener } from '../src/http/tls-listener.js';
 
 interface Answer { status: number; body: string; serial: string }
@@ -55,8 +54,7 @@ async function secretVolume(root: string, first: CertPair) {
 }
 
 async function startTlsBroker(sys: TestSystem, tls: Record<string, unknown>, logger = memoryLogger('silent').logger): Promise<RunningBroker> {
-  const http = { host: '127.0.0.1', port: 0, shutdownTimeoutMs: 2000, tls };
-  return startBroker({ config: brokerConfigSchema.parse({ ...sys.rawConfig, http, instanceId: 'tls' }), logger });
+  return startReplica(sys, { http: { host: '127.0.0.1', port: 0, shutdownTimeoutMs: 2000, tls }, instanceId: 'tls' }, logger);
 }
 
 test('the broker serves HTTPS: a client trusting the private CA gets a token, one trusting the system roots is refused', async (t) => {

@@ -3,9 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createKeys } from '@gtb/redis';
-import { brokerConfigSchema } from '../src/config.js';
-import { startBroker } from '../src/compose.js';
-import { memoryLogger, startSystem, waitUntilReady, type TestSystem } from '../../../test/support/system.js';
+import { startReplica, startSystem, type TestSystem } from '../../../test/support/system.js';
 import { waitFor } from '../../../test/support/wait.js';
 
 type TokenAnswer = { access_token: string; fingerprint: string; replaced?: boolean; code?: string };
@@ -29,9 +27,8 @@ async function lifecycle(sys: TestSystem): Promise<Record<string, unknown>[]> {
 test('a token revoked at Genesys is confirmed and replaced once, whatever the number of reports and replicas', async (t) => {
   const sys = await startSystem();
   t.after(() => sys.close());
-  const second = await startBroker({ config: brokerConfigSchema.parse(sys.rawConfig), logger: memoryLogger('silent').logger });
+  const second = await startReplica(sys);
   t.after(() => second.stop());
-  await waitUntilReady(second.url);
 
   const first = await (await sys.get('/v1/tokens/sales')).json() as TokenAnswer;
   // Both replicas hold it in memory.

@@ -104,9 +104,12 @@ export async function buildStreamer(config: StreamerConfig, idp: Pick<TestIdp, '
   };
 }
 
-/** Decodes XRANGE field lists into entries. */
+/**
+ * Decodes XRANGE field lists into entries: the Genesys events only. The streamer's own `stream.gap`
+ * and `stream.resync` entries (a `kind` field) are left out; read them raw where a test wants them.
+ */
 export function decodeOutput(entries: [string, string[]][]): OutputEntry[] {
-  return entries.map(([streamId, fields]) => {
+  return entries.filter(([, fields]) => !fields.includes('kind')).map(([streamId, fields]) => {
     const m = new Map<string, string>();
     for (let i = 0; i + 1 < fields.length; i += 2) m.set(fields[i]!, fields[i + 1]!);
     return {

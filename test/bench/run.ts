@@ -22,6 +22,7 @@ import type { BenchContext } from './scenarios/context.js';
 import { runHitPath } from './scenarios/hit-path.js';
 import { runColdStorm } from './scenarios/cold-storm.js';
 import { runSdkStorm } from './scenarios/sdk-storm.js';
+import { formatMemory, memoryChecks, runMemory, type MemoryResult } from './scenarios/memory.js';
 import { formatScaleOut, runScaleOut, scaleOutChecks, type ScaleOutResult } from './scenarios/scale-out.js';
 import { formatStreamRate, runStreamRate, streamRateChecks, type StreamRateResult } from './scenarios/stream-rate.js';
 import { formatStreamRotation, runStreamRotation, streamRotationChecks, type StreamRotationResult } from './scenarios/stream-rotation.js';
@@ -57,6 +58,7 @@ async function main(): Promise<number> {
   };
   const registry = new ChildRegistry();
   const budgetMs = RUN_BUDGET_MS + (only.has('scale') ? SCALE_BUDGET_MS : 0)
+    + (only.has('memory') ? (intFromEnv('BENCH_MEMORY_LOAD_S', 60, 600) + intFromEnv('BENCH_MEMORY_GROWTH_S', 60, 600) + 120) * 1000 : 0)
     + ['stream-rate', 'stream-rotation'].filter((n) => only.has(n)).length * STREAM_BUDGET_MS;
   const budget = setTimeout(() => {
     console.error(`bench: over its ${budgetMs / 1000} s budget; stopping every child`);
@@ -82,7 +84,7 @@ async function main(): Promise<number> {
     appToken: await idp.clientCredentialsToken(CLIENTS.app.client_id),
     log: (line) => console.log(line),
   };
-  type Extra = { scaleOut?: ScaleOutResult; streamRate?: StreamRateResult; streamRotation?: StreamRotationResult };
+  type Extra = { memory?: MemoryResult; scaleOut?: ScaleOutResult; streamRate?: StreamRateResult; streamRotation?: StreamRotationResult };
   const results: Omit<BenchResults, 'checks' | 'durationMs' | 'machine'> & Extra = { startedAt: startedAt.toISOString(), errors: [] };
   const attempt = async (name: string, fn: () => Promise<void>) => {
     try {
@@ -96,6 +98,13 @@ async function main(): Promise<number> {
   try {
     if (only.has('hit')) await attempt('hit path', async () => { results.hitPath = await runHitPath(ctx, hitSettings); });
     if (only.has('storm')) await attempt('cold storm', async () => { results.coldStorm = await runColdStorm(ctx, { replicas: 4, callersPerReplica: callers, timeoutMs: 30_000 }); });
+    if (only.has('memory')) {
+      await attempt('memory', async () => {
+        results.memory = await runMemory(ctx, {
+          loadMs: intFromEnv('BENCH_MEMORY_LOAD_S', 60, 600) * 1000, growthMs: intFromEnv('BENCH_MEMORY_GROWTH_S', 60, 600) * 1000, connections: hitSettings.connections,
+        });
+      });
+    }
     if (only.has('sdk')) await attempt('sdk storm', async () => { results.sdkStorm = await runSdkStorm(ctx, { processes: 4, instancesPerProcess: callers }, SANDBOX_TOKEN_LIMIT); });
     if (only.has('scale')) {
       await attempt('scale-out', async () => {
@@ -130,9 +139,10 @@ async function main(): Promise<number> {
     ...results,
     durationMs: Date.now() - startedAt.getTime(),
     machine: { atStart, loadavgAtEnd: machineInfo().loadavg },
-    checks: [...checksOf(results), ...(results.scaleOut ? scaleOutChecks(results.scaleOut) : []),
+    checks: [...checksOf(results), ...(results.memory ? memoryChecks(results.memory) : []), ...(results.scaleOut ? scaleOutChecks(results.scaleOut) : []),
       ...(results.streamRate ? streamRateChecks(results.streamRate) : []), ...(results.streamRotation ? streamRotationChecks(results.streamRotation) : [])],
   };
+  if (full.memory) console.log(`\n${formatMemory(full.memory)}`);
   if (full.scaleOut) console.log(`\n${formatScaleOut(full.scaleOut)}`);
   if (full.streamRate) console.log(`\n${formatStreamRate(full.streamRate)}`);
   if (full.streamRotation) console.log(`\n${formatStreamRotation(full.streamRotation)}`);

@@ -3,10 +3,38 @@
  * servers, SDK callers) and plain spawned processes (the broker's own main.ts). Every child is
  * registered so that the runner can stop all of them on success, failure or its own deadline.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { cpus } from 'node:os';
 
 /** How a TypeScript file is run, exactly as `npm run bench` runs the runner. */
 export const TS_EXEC_ARGV = ['--conditions=source', '--import', 'tsx'];
+
+/**
+ * Which CPU a child runs on, as the issue measured: load generators on CPU 0, servers under test
+ * (brokers, baselines, the streamer) on CPU 1, so that a generator never takes CPU from the server
+ * it measures. `BENCH_PIN=0` turns it off; off by itself with fewer than 2 CPUs or without `taskset`
+ * (util-linux). Redis and the runner (sandbox, IdP) stay unpinned.
+ */
+export type CpuRole = 'load' | 'server';
+
+let pinning: boolean | undefined;
+/** True when children are pinned (see CpuRole). */
+export function pinningEnabled(): boolean {
+  if (pinning === undefined) {
+    let hasTaskset = false;
+    try {
+      execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+      hasTaskset = true;
+    } catch { /* not installed */ }
+    pinning = process.env['BENCH_PIN'] !== '0' && cpus().length >= 2 && hasTaskset;
+  }
+  return pinning;
+}
+
+/** The command prefix that runs a child on its role's CPU (empty when not pinning). */
+function pinPrefix(role: CpuRole | undefined): string[] {
+  return role && pinningEnabled() ? ['taskset', '-c', role === 'load' ? '0' : '1'] : [];
+}
 
 export interface WorkerMessage {
   type: string;
@@ -28,8 +56,13 @@ export class ChildRegistry {
   readonly #children = new Set<{ name: string; proc: ChildProcess }>();
 
   /** Forks a TypeScript worker with an IPC channel. */
-  forkWorker(name: string, file: string, env: Record<string, string> = {}): WorkerHandle {
-    const proc = fork(file, [], { execArgv: TS_EXEC_ARGV, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  forkWorker(name: string, file: string, env: Record<string, string> = {}, role?: CpuRole): WorkerHandle {
+    // taskset execs node in place (same pid), keeping the IPC descriptor fork() hands over.
+    const pin = pinPrefix(role);
+    const proc = fork(file, [], {
+      ...(pin.length ? { execPath: pin[0]!, execArgv: [...pin.slice(1), process.execPath, ...TS_EXEC_ARGV] } : { execArgv: TS_EXEC_ARGV }),
+      env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     this.#children.add({ name, proc });
     const inbox: WorkerMessage[] = [];
     const waiters = new Set<() => void>();
@@ -67,8 +100,9 @@ export class ChildRegistry {
   }
 
   /** Spawns a TypeScript entry point without IPC (the broker's main.ts); stdout is dropped. */
-  spawnTs(name: string, file: string, env: Record<string, string>, execArgv: string[] = []): ChildProcess {
-    const proc = spawn(process.execPath, [...execArgv, ...(file.endsWith('.js') ? [file] : [...TS_EXEC_ARGV, file])], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  spawnTs(name: string, file: string, env: Record<string, string>, execArgv: string[] = [], role?: CpuRole): ChildProcess {
+    const [cmd, ...pre] = [...pinPrefix(role), process.execPath];
+    const proc = spawn(cmd!, [...pre, ...execArgv, ...(file.endsWith('.js') ? [file] : [...TS_EXEC_ARGV, file])], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     this.#children.add({ name, proc });
     // Keep the last lines of stderr (a broker refusing its config says why there).
     let tail = '';

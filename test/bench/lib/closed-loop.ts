@@ -9,6 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { latencyHistogram, recordMs, summarize, type LatencySummary } from './latency.js';
+import { processCpuMs } from './process-cpu.js';
 
 export interface ClosedLoopOptions {
   /** Targets: connection i goes to `urls[i % urls.length]` (autocannon's rule). */
@@ -28,6 +29,8 @@ export interface ClosedLoopOptions {
   warmupMs?: number;
   /** Per-request timeout. */
   timeoutMs?: number;
+  /** The server's process id: its CPU time over the measured phase is reported (Linux /proc). */
+  serverPid?: number;
 }
 
 export interface ClosedLoopResult {
@@ -41,6 +44,9 @@ export interface ClosedLoopResult {
   /** Answers by HTTP status; `0` counts connection errors and timeouts. */
   statuses: Record<string, number>;
   firstError?: string;
+  /** With `serverPid`: the server's CPU time (user + system, all threads) over the measured phase, and per answer. */
+  serverCpuMs?: number;
+  serverCpuUsPerRequest?: number;
 }
 
 /** Runs the warm-up, then the measured phase; resolves with the measured phase's figures. */
@@ -62,6 +68,7 @@ function once(options: ClosedLoopOptions): Promise<ClosedLoopResult> {
   let firstError: string | undefined;
   let started = 0;
   let lastAnswer = 0;
+  let cpuAtStart: number | undefined;
   return new Promise((resolve, reject) => {
     const instance = autocannon({
       // autocannon takes an array of URLs (its README, "More than one url is supported"); the
@@ -81,14 +88,20 @@ function once(options: ClosedLoopOptions): Promise<ClosedLoopResult> {
       if (failures > 0) statuses['0'] = failures;
       const requests = histogram.totalCount;
       const elapsed = Math.max(1, (lastAnswer || performance.now()) - (started || performance.now()));
+      const cpuAtEnd = options.serverPid === undefined ? undefined : processCpuMs(options.serverPid);
+      const serverCpuMs = cpuAtStart !== undefined && cpuAtEnd !== undefined ? cpuAtEnd - cpuAtStart : undefined;
       resolve({
         requests, durationMs: Math.round(elapsed), rps: Math.round((requests / elapsed) * 1000),
         latency: summarize(histogram), statuses, ...(firstError ? { firstError } : {}),
+        ...(serverCpuMs !== undefined ? { serverCpuMs, serverCpuUsPerRequest: requests > 0 ? Math.round((serverCpuMs * 1000 / requests) * 10) / 10 : 0 } : {}),
       });
     });
     // A fixed-count run against a server that stops answering must still end.
     const hardStop = setTimeout(() => instance.stop(), (amount !== undefined ? durationMs : durationMs + timeoutMs) + 5_000);
-    instance.on('start', () => { started = performance.now(); });
+    instance.on('start', () => {
+      started = performance.now();
+      if (options.serverPid !== undefined) cpuAtStart = processCpuMs(options.serverPid);
+    });
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {
       lastAnswer = performance.now();
       recordMs(histogram, responseTime);

@@ -8,10 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { mergeLatencies, summarize, type LatencySummary } from '../lib/latency.js';
 import type { StormResult } from '../lib/storm.js';
 import { startBrokerProcess } from '../lib/broker-process.js';
-import type { WorkerMessage } from '../lib/child.js';
+import type { WorkerHandle, WorkerMessage } from '../lib/child.js';
+import { processRssMiB } from '../lib/process-cpu.js';
 import { benchBrokerConfig, freshPrefix, startWorker, type BenchContext } from './context.js';
 
 const LOAD_WORKER = fileURLToPath(new URL('../workers/load-worker.ts', import.meta.url));
+const RAW_SERVER = fileURLToPath(new URL('../servers/raw-http-server.ts', import.meta.url));
 
 export interface StormSettings {
   replicas: number;
@@ -31,6 +33,13 @@ export interface ColdStormResult {
   latency: LatencySummary;
   /** Per replica: callers answered, wall time and p99. */
   perReplica: { replica: string; wallMs: number; p99: number; statuses: Record<string, number> }[];
+  /** Each broker's resident memory (VmRSS) after the storm, MiB. */
+  rssAfterStormMiB: Record<string, number>;
+  /**
+   * The same callers, the same way, against as many bare node:http servers answering a constant: the
+   * load generator's own floor, to read the brokers' p99 against.
+   */
+  constantServer?: { latency: LatencySummary; statuses: Record<string, number> };
   firstError?: string;
 }
 
@@ -44,7 +53,7 @@ export async function runColdStorm(ctx: BenchContext, settings: StormSettings): 
     const names = Array.from({ length: settings.replicas }, (_x, i) => `bench-storm-broker-${i + 1}`);
     const [brokers, workers] = await Promise.all([
       Promise.all(names.map((name) => startBrokerProcess(ctx.registry, { name, config, dir: ctx.dir }))),
-      Promise.all(names.map((name) => startWorker(ctx.registry.forkWorker(`load-${name}`, LOAD_WORKER)))),
+      Promise.all(names.map((name) => startWorker(ctx.registry.forkWorker(`load-${name}`, LOAD_WORKER, {}, 'load')))),
     ]);
     stops.push(...brokers.map((b) => b.stop), ...workers.map((w) => w.stop));
     // Ready means /readyz answered; nothing has asked for a token yet, so the cache is cold.
@@ -69,7 +78,12 @@ export async function runColdStorm(ctx: BenchContext, settings: StormSettings): 
       for (const [s, n] of Object.entries(result.statuses)) statuses[s] = (statuses[s] ?? 0) + n;
     }
     const firstError = results.find((r) => r.result.firstError)?.result.firstError;
+    const rssAfterStormMiB = Object.fromEntries(brokers.map((b) => [b.name, processRssMiB(b.pid) ?? 0]));
+    await Promise.allSettled(brokers.map((b) => b.stop()));
+    const constantServer = await stormAgainstConstant(ctx, workers, settings);
     return {
+      rssAfterStormMiB,
+      constantServer,
       settings,
       upstreamMints: after.minted - before.minted,
       upstreamThrottled: after.rejected - before.rejected,
@@ -81,6 +95,29 @@ export async function runColdStorm(ctx: BenchContext, settings: StormSettings): 
     };
   } finally {
     await Promise.allSettled(stops.map((s) => s()));
+  }
+}
+
+/** The storm's callers, in the same load workers, against bare node:http servers (one per worker). */
+async function stormAgainstConstant(ctx: BenchContext, workers: WorkerHandle[], settings: StormSettings): Promise<ColdStormResult['constantServer']> {
+  const servers = workers.map((_w, i) => ctx.registry.forkWorker(`storm-constant-${i + 1}`, RAW_SERVER, {}, 'server'));
+  try {
+    const ports = await Promise.all(servers.map((s) => s.next<WorkerMessage & { port: number }>('listening', 30_000)));
+    workers.forEach((w, i) => w.send({
+      type: 'storm-prepare',
+      options: {
+        url: `http://127.0.0.1:${ports[i]!.port}/v1/tokens/sales`, warmUrl: `http://127.0.0.1:${ports[i]!.port}/healthz`,
+        headers: { authorization: `Bearer ${ctx.appToken}` }, callers: settings.callersPerReplica, timeoutMs: settings.timeoutMs,
+      },
+    }));
+    await Promise.all(workers.map((w) => w.next('storm-ready', 60_000)));
+    for (const w of workers) w.send({ type: 'fire' });
+    const results = await Promise.all(workers.map((w) => w.next<WorkerMessage & { result: StormResult }>('result', settings.timeoutMs + 30_000)));
+    const statuses: Record<string, number> = {};
+    for (const { result } of results) for (const [s, n] of Object.entries(result.statuses)) statuses[s] = (statuses[s] ?? 0) + n;
+    return { latency: summarize(mergeLatencies(results.map(({ result }) => result.histogram))), statuses };
+  } finally {
+    await Promise.allSettled(servers.map((s) => s.stop()));
   }
 }
 

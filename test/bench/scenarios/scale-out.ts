@@ -92,7 +92,7 @@ export async function runScaleOut(ctx: BenchContext, settings: ScaleOutSettings)
   stats.on('error', () => undefined);
   let load: WorkerHandle | undefined;
   try {
-    load = await startWorker(ctx.registry.forkWorker('load-scale', LOAD_WORKER));
+    load = await startWorker(ctx.registry.forkWorker('load-scale', LOAD_WORKER, {}, 'load'));
     await waitReady(stats, 5000);
     const redisVersion = /redis_version:(\S+)/.exec(await stats.info('server'))?.[1] ?? 'unknown';
     const cases: ScaleCase[] = [];

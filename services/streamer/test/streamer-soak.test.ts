@@ -52,7 +52,7 @@ test('soak: 1,000 events/s for 60 s with forced rollovers, every event exactly o
   const metrics = await s.streamer.metrics.registry.metrics();
   const naiveMissing = checkSequences([...naive.seen], count).missing.length;
   const dedup = /gtb_streamer_events_deduplicated_total\{stream="queues"\} (\d+)/.exec(metrics)?.[1];
-  console.warn(JSON.stringify({ rate, seconds, sent: result.sent, generatedInMs: generatedIn, written: out.length, missing: check.missing.length, duplicated: check.duplicated.length, forced: forced.length, rollovers: byTrigger, deduplicated: Number(dedup), gaps: s.gaps.length, naive: { missing: naiveMissing, reconnects: naive.reconnects, lostPerReconnect: naive.reconnects ? +(naiveMissing / naive.reconnects).toFixed(1) : 0 } }));
+  console.warn(JSON.stringify({ rate, seconds, sent: result.sent, generatedInMs: generatedIn, written: out.length, missing: check.missing.length, duplicated: check.duplicated.length, forced: forced.length, rollovers: byTrigger, deduplicated: Number(dedup), gaps: s.gaps.length, gapDetail: s.gaps.map((g) => ({ cause: g.cause, reason: g.gap.reason, ms: g.gap.to - g.gap.from })), naive: { missing: naiveMissing, reconnects: naive.reconnects, lostPerReconnect: naive.reconnects ? +(naiveMissing / naive.reconnects).toFixed(1) : 0 } }));
   assert.deepEqual({ missing: check.missing.length, duplicated: check.duplicated.length }, { missing: 0, duplicated: 0 });
   assert.equal(out.length, count);
   assert.deepEqual(s.gaps, []);

@@ -343,13 +343,13 @@ test('an events stream its reader leaves at any moment leaves no timer behind', 
   const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
   const before = timers();
   const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
-  const READERS = 60;
+  const READERS = 120;
   for (let i = 0; i < READERS; i++) {
     const socket = connect(Number(url.port), url.hostname);
     socket.on('error', () => undefined);
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
     socket.write(`GET /v1/events/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${admin}\r\n\r\n`);
-    for (let n = 0; n < i % 30; n++) await turn();
+    for (let n = 0; n < i % 60; n++) await turn();
     socket.resetAndDestroy();
   }
   // Each left stream is cleaned up once the broker sees its connection close.

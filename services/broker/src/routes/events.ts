@@ -60,6 +60,8 @@ export function eventRoutes(deps: RouteDeps): Router {
       left = true;
       for (const cleanup of cleanups.splice(0)) cleanup();
     });
+    // It may have left during authentication already: its 'close' has fired.
+    if (req.socket.destroyed) left = true;
     // A reader without a cursor starts at the newest entry now: whatever follows its request reaches it.
     const from = since ?? await deps.feed.newestId();
     if (left) return;

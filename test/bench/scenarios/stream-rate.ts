@@ -83,7 +83,7 @@ export async function startStreamerChild(ctx: BenchContext, sys: StreamSystem, n
   const file = join(ctx.dir, `${name}.json`);
   const config = sys.streamerConfig({ instanceId: name, logLevel: 'warn', http: { host: '127.0.0.1', port }, ...overrides });
   await writeFile(file, JSON.stringify(config), { mode: 0o600 });
-  const proc = ctx.registry.spawnTs(name, STREAMER_MAIN, { GTB_STREAMER_CONFIG_FILE: file });
+  const proc = ctx.registry.spawnTs(name, STREAMER_MAIN, { GTB_STREAMER_CONFIG_FILE: file }, [], 'server');
   const url = `http://127.0.0.1:${port}`;
   const died = new Promise<never>((_resolve, reject) => {
     proc.once('exit', (code, signal) => reject(new Error(`${name} exited (${code ?? signal}) before it was ready`)));

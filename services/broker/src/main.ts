@@ -1,5 +1,7 @@
 #!/usr/bin/env node
+import { createRequire } from 'node:module';
 import { createLogger } from '@gtb/logger';
+import { tracingWanted } from '@gtb/tracing';
 import { loadBrokerConfig } from './config.js';
 import { startBroker } from './compose.js';
 
@@ -15,12 +17,17 @@ async function main(): Promise<void> {
   // Lines are written synchronously: pino's asynchronous mode was measured (bench hit path, CPU per
   // answer at info) at 80-100 µs against 79-89 µs, its writes moving to libuv's threads, not away.
   const logger = createLogger({ name: 'broker', level: config.logLevel, base: { instance: config.instanceId } });
+  // OpenTelemetry only when OTEL_TRACES_EXPORTER asks for it (infra/docs/runbook.md § Traces); the SDK
+  // is not even loaded otherwise, and the spans in the code stay no-ops.
+  const tracing = tracingWanted(process.env)
+    ? (await import('@gtb/tracing/sdk')).startTracing({ serviceName: 'gtb-broker', require: createRequire(import.meta.url) })
+    : undefined;
   const running = await startBroker({ config, logger });
   let signals = 0;
   const shutdown = (signal: string) => {
     if (++signals > 1) process.exit(1);
     logger.info({ signal }, 'draining');
-    running.stop().then(() => process.exit(0), (err: unknown) => {
+    running.stop().then(() => tracing?.shutdown()).then(() => process.exit(0), (err: unknown) => {
       logger.error({ err }, 'shutdown failed');
       process.exit(1);
     });

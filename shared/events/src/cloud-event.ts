@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { GtbError } from '@gtb/errors';
 import { NAME_PATTERN } from '@gtb/redis';
+import { TRACEPARENT_PATTERN } from '@gtb/tracing';
 import { EVENT_DATA_SCHEMAS, EVENT_TYPES, isEventType, subjectField, type EventData, type EventType } from './event-data.js';
 import { findSecretLike } from './secret-check.js';
 
@@ -23,6 +24,12 @@ export interface CloudEvent<T extends EventType = EventType> {
   /** RFC 3339 time the event was built. */
   time: string;
   datacontenttype: 'application/json';
+  /**
+   * The CloudEvents distributed-tracing extension: the W3C `traceparent` of the span that caused the
+   * event (a mint, a lease grant, a rollover), present when the publishing process traces (OTEL_*),
+   * so a consumer can join the event to that trace. Absent when tracing is off.
+   */
+  traceparent?: string;
   data: EventData<T>;
 }
 
@@ -46,6 +53,7 @@ const envelope = z.strictObject({
   subject: z.string().regex(NAME_PATTERN, 'must be a profile or stream name'),
   time: z.iso.datetime({ offset: true }),
   datacontenttype: z.literal('application/json'),
+  traceparent: z.string().regex(TRACEPARENT_PATTERN, 'must be a W3C traceparent (version 00)').optional(),
 });
 
 function consistent(event: { type: EventType; subject: string; data: unknown }, ctx: z.RefinementCtx): void {

@@ -2,6 +2,7 @@ import { randomUUID as nodeRandomUUID } from 'node:crypto';
 import { GtbError, isGtbError } from '@gtb/errors';
 import type { Logger } from '@gtb/logger';
 import type { Keys, RedisClient } from '@gtb/redis';
+import { currentTraceparent } from '@gtb/tracing';
 import { parseEvent, SOURCE_PATTERN, type CloudEvent } from './cloud-event.js';
 import type { EventData, EventType } from './event-data.js';
 
@@ -62,6 +63,8 @@ export function createEventPublisher(options: EventPublisherOptions): EventPubli
   }
 
   async function publish<T extends EventType>(type: T, subject: string, data: EventData<T>): Promise<CloudEvent<T>> {
+    // Read before the first await, in the caller's context: the span that caused the event.
+    const traceparent = currentTraceparent();
     const candidate = {
       specversion: '1.0',
       id: randomUUID(),
@@ -70,6 +73,7 @@ export function createEventPublisher(options: EventPublisherOptions): EventPubli
       subject,
       time: new Date(now()).toISOString(),
       datacontenttype: 'application/json',
+      ...(traceparent ? { traceparent } : {}),
       data,
     };
     let event: CloudEvent<T>;

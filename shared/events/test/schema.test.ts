@@ -56,6 +56,17 @@ test('the envelope is checked', () => {
   }
 });
 
+test('the distributed-tracing extension: a W3C traceparent, or none', () => {
+  const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+  const event = envelope('token.minted', { traceparent });
+  assert.deepEqual(parseEvent(event), event);
+  assert.ok(cloudEventSchema.safeParse(event).success);
+  for (const bad of ['', 'x', '01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', `00-${'0'.repeat(32)}-b7ad6b7169203331-01`,
+    '00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01', '00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01', 42]) {
+    assert.throws(() => parseEvent(envelope('token.minted', { traceparent: bad })), { code: 'ERR_EVENT_INVALID' }, String(bad));
+  }
+});
+
 test('data is strict and typed per event type', () => {
   const cases: [EventType, unknown][] = [
     ['token.minted', { ...SAMPLES['token.minted'].data, access_token: 'x' }],

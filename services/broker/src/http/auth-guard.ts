@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { GtbError, isGtbError } from '@gtb/errors';
+import { inSpan, tracerOf } from '@gtb/tracing';
 import type { Identity, IdentityPort } from '../ports.js';
+
+const tracer = tracerOf('gtb.broker');
 
 export interface AuthGuardOptions {
   identity: Pick<IdentityPort, 'verify' | 'cached'>;
@@ -54,19 +57,28 @@ export function createAuthGuard(options: AuthGuardOptions): AuthGuard {
   }
 
   return {
-    async verify(req, token) {
-      const known = options.identity.cached(token);
-      if (known) return known;
-      const address = addressOf(req);
-      const tokenKey = hashOf(token);
-      await refuseIfBlocked(byAddress, address, options.failuresPerAddress);
-      await refuseIfBlocked(byToken, tokenKey, options.failuresPerToken);
-      try {
-        return await options.identity.verify(token);
-      } catch (err) {
-        if (isAuthFailure(err)) await record([address, tokenKey], err);
-        throw err;
-      }
+    verify(req, token) {
+      // The span names the issuer and the principal kind, never the subject or the token.
+      return inSpan(tracer, 'gtb.identity.verify', {}, async (span) => {
+        const known = options.identity.cached(token);
+        span.setAttribute('gtb.identity.cache_hit', known !== undefined);
+        if (known) {
+          span.setAttributes({ 'gtb.identity.issuer': known.issuer, 'gtb.identity.principal': known.principal });
+          return known;
+        }
+        const address = addressOf(req);
+        const tokenKey = hashOf(token);
+        await refuseIfBlocked(byAddress, address, options.failuresPerAddress);
+        await refuseIfBlocked(byToken, tokenKey, options.failuresPerToken);
+        try {
+          const identity = await options.identity.verify(token);
+          span.setAttributes({ 'gtb.identity.issuer': identity.issuer, 'gtb.identity.principal': identity.principal });
+          return identity;
+        } catch (err) {
+          if (isAuthFailure(err)) await record([address, tokenKey], err);
+          throw err;
+        }
+      });
     },
     async failed(req, err) {
       await refuseIfBlocked(byAddress, addressOf(req), options.failuresPerAddress);

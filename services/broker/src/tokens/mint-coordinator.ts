@@ -4,6 +4,7 @@ import { nextFence, type DistributedLock, type LockHandle } from '@gtb/lock';
 import type { Keys, RedisClient } from '@gtb/redis';
 import type { EventPublisher } from '@gtb/events';
 import type { GenesysLogin } from '@gtb/genesys';
+import { activeSpanContext, annotateActiveSpan, failSpan, inSpan, spanContextOf, startSpan, traceparentOf, tracerOf, type Span } from '@gtb/tracing';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import type { Cooldown } from './cooldown.js';
 import type { L1Cache } from './l1-cache.js';
@@ -14,6 +15,15 @@ import { guardRedis } from './redis-guard.js';
 import { computeRefreshAt, isUsable } from './refresh-policy.js';
 import { retry, type RetryOptions } from './retry.js';
 import type { CachedToken, TokenObserver } from './types.js';
+
+/** Our spans on the token path (a no-op tracer until the SDK is started: main.ts, OTEL_*). */
+const tracer = tracerOf('gtb.broker');
+
+/** `{ traceparent }` of the active span (the lock holder's), for the ready/failed message; empty untraced. */
+function traced(): { traceparent?: string } {
+  const traceparent = traceparentOf(activeSpanContext());
+  return traceparent ? { traceparent } : {};
+}
 
 /** A configured profile with what it needs to mint. */
 export interface ResolvedProfile {
@@ -64,22 +74,57 @@ export async function obtainToken(deps: MintDeps, p: ResolvedProfile, mode: Mint
   let waitStarted: number | undefined;
   // A caller that has just read L2 (a cold miss) passes what it read, so the first round does not read it again.
   let known = alreadyRead;
-  for (;;) {
-    const current = known === undefined ? await deps.store.read(name) : known;
-    known = undefined;
-    if (isWanted(deps, p, current, mode, baseline)) return settle(deps, current!, waitStarted);
-    await assertMayCallUpstream(deps, p, mode);
-    const handle = await guardRedis(() => deps.lock.acquire(deps.keys.lock(name), deps.lockTtlMs), deps.redisTimeoutMs, 'acquire lock');
-    if (handle) return mintHolding(deps, p, handle, mode, baseline, rejected);
-    if (mode === 'refresh') return null; // another replica is refreshing it
-    waitStarted ??= Date.now();
-    const left = deadline - Date.now();
-    if (left <= 0) {
-      deps.observer.lockTimeout?.(name);
-      throw new GtbError('ERR_LOCK_TIMEOUT', `no token for profile ${name} within ${deps.waitTimeoutMs} ms`);
+  // The wait for another holder's mint, as a span from the first refused lock to the token: each
+  // wake-up is an event, and the minting holder's span (from its ready message) a link.
+  let waiting: Span | undefined;
+  let linked = false;
+  const linkMinter = (traceparent: string | undefined) => {
+    const minter = spanContextOf(traceparent);
+    if (waiting && minter && !linked) {
+      waiting.addLink({ context: minter });
+      linked = true;
     }
-    const message = await deps.waiters.wait(name, Math.min(deps.pollMs, left));
-    if (message?.kind === 'failed') throw errorFromReady(message);
+  };
+  try {
+    for (;;) {
+      const current = known === undefined ? await deps.store.read(name) : known;
+      known = undefined;
+      if (isWanted(deps, p, current, mode, baseline)) {
+        if (waiting) {
+          linkMinter(deps.waiters.minter(name, current!.fence));
+          waiting.setAttribute('gtb.fence', current!.fence);
+        }
+        return settle(deps, current!, waitStarted);
+      }
+      await assertMayCallUpstream(deps, p, mode);
+      const handle = await inSpan(tracer, 'gtb.lock.acquire', { attributes: { 'gtb.profile': name } }, async (span) => {
+        const acquired = await guardRedis(() => deps.lock.acquire(deps.keys.lock(name), deps.lockTtlMs), deps.redisTimeoutMs, 'acquire lock');
+        span.setAttribute('gtb.lock.acquired', Boolean(acquired));
+        return acquired;
+      });
+      if (handle) {
+        waiting?.end();
+        waiting = undefined;
+        return await inSpan(tracer, 'gtb.lock.hold', { attributes: { 'gtb.profile': name, 'gtb.mint.mode': mode } }, () => mintHolding(deps, p, handle, mode, baseline, rejected));
+      }
+      if (mode === 'refresh') return null; // another replica is refreshing it
+      waitStarted ??= Date.now();
+      waiting ??= startSpan(tracer, 'gtb.lock.wait', { attributes: { 'gtb.profile': name, 'gtb.mint.mode': mode } });
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        deps.observer.lockTimeout?.(name);
+        throw new GtbError('ERR_LOCK_TIMEOUT', `no token for profile ${name} within ${deps.waitTimeoutMs} ms`);
+      }
+      const message = await deps.waiters.wait(name, Math.min(deps.pollMs, left));
+      waiting.addEvent('gtb.waiter.woken', { 'gtb.wake': message?.kind ?? 'poll' });
+      if (message?.kind === 'ready' || message?.kind === 'failed') linkMinter(message.traceparent);
+      if (message?.kind === 'failed') throw errorFromReady(message);
+    }
+  } catch (err) {
+    if (waiting) failSpan(waiting, err);
+    throw err;
+  } finally {
+    waiting?.end();
   }
 }
 
@@ -101,6 +146,7 @@ function settle(deps: MintDeps, token: CachedToken, waitStarted: number | undefi
 async function assertMayCallUpstream(deps: MintDeps, p: ResolvedProfile, mode: MintMode): Promise<void> {
   const cooling = await deps.cooldown.remainingMs(p.config.name);
   if (cooling > 0) {
+    annotateActiveSpan({ 'gtb.cooldown.remaining_ms': cooling });
     throw new GtbError('ERR_UPSTREAM_THROTTLED', `Genesys is throttling profile ${p.config.name}; retry later`, {
       retryAfter: Math.max(1, Math.ceil(cooling / 1000)),
       details: { mode },
@@ -131,6 +177,7 @@ async function mintHolding(deps: MintDeps, p: ResolvedProfile, handle: LockHandl
     if (fence <= floor) {
       fence = await guardRedis(() => deps.redis.incrby(deps.keys.fence(name), floor - fence + 1), deps.redisTimeoutMs, 'INCRBY fence');
     }
+    annotateActiveSpan({ 'gtb.fence': fence });
     // The one replica that replaces a token Genesys rejected says so, once for the cluster.
     if (current && current.fingerprint === rejected) {
       void deps.events.tryPublish('token.revoked', name, { profile: name, fingerprint: current.fingerprint, cause: 'upstream', reason: 'Genesys rejected the token; the broker confirmed with GET /api/v2/tokens/me' });
@@ -149,11 +196,22 @@ export async function mintAndWrite(deps: MintDeps, p: ResolvedProfile, fence: nu
   const started = performance.now();
   let minted;
   try {
-    minted = await retry(() => p.login.clientCredentials(p.config.clientId, p.config.clientSecret), {
-      ...deps.retry,
-      retryable: (err) => isGtbError(err, 'ERR_UPSTREAM_UNAVAILABLE', 'ERR_UPSTREAM_TIMEOUT'),
-      random: deps.random,
-      sleep: deps.sleep,
+    // One span for the upstream mint, one child per attempt (each holds the HTTP client span of its POST /oauth/token).
+    minted = await inSpan(tracer, 'gtb.upstream.mint', { attributes: { 'gtb.profile': name, 'gtb.fence': fence } }, async (span) => {
+      let attempts = 0;
+      try {
+        return await retry((attempt) => {
+          attempts = attempt;
+          return inSpan(tracer, 'gtb.upstream.attempt', { attributes: { 'gtb.attempt': attempt } }, () => p.login.clientCredentials(p.config.clientId, p.config.clientSecret));
+        }, {
+          ...deps.retry,
+          retryable: (err) => isGtbError(err, 'ERR_UPSTREAM_UNAVAILABLE', 'ERR_UPSTREAM_TIMEOUT'),
+          random: deps.random,
+          sleep: deps.sleep,
+        });
+      } finally {
+        span.setAttribute('gtb.mint.attempts', attempts);
+      }
     });
   } catch (err) {
     throw await mintFailed(deps, p, err, performance.now() - started);
@@ -180,7 +238,11 @@ export async function mintAndWrite(deps: MintDeps, p: ResolvedProfile, fence: nu
     apiBaseUrl: p.apiBaseUrl,
   };
   const ms = performance.now() - started;
-  const written = await deps.store.write(token, Math.max(1, expiresAt - deps.now()));
+  const written = await inSpan(tracer, 'gtb.token.fenced_write', { attributes: { 'gtb.profile': name, 'gtb.fence': fence, 'gtb.token.fingerprint': token.fingerprint } }, async (span) => {
+    const accepted = await deps.store.write(token, Math.max(1, expiresAt - deps.now()));
+    span.setAttribute('gtb.write.accepted', accepted);
+    return accepted;
+  });
   if (!written) {
     // A newer holder already wrote: ours is discarded (it simply expires at Genesys).
     deps.logger.warn({ profile: name, fence, fingerprint: token.fingerprint }, 'a newer token was written while minting; discarding this one');
@@ -190,7 +252,8 @@ export async function mintAndWrite(deps: MintDeps, p: ResolvedProfile, fence: nu
     throw new GtbError('ERR_FENCE_STALE', `a newer token for profile ${name} was written`);
   }
   deps.l1.set(token);
-  await guardRedis(() => deps.redis.publish(deps.keys.ready(name), encodeReady({ kind: 'ready', fence, fingerprint: token.fingerprint })), deps.redisTimeoutMs, 'PUBLISH ready');
+  await guardRedis(() => deps.redis.publish(deps.keys.ready(name), encodeReady({ kind: 'ready', fence, fingerprint: token.fingerprint, ...traced() })), deps.redisTimeoutMs, 'PUBLISH ready');
+  annotateActiveSpan({ 'gtb.mint.outcome': 'ok', 'gtb.token.fingerprint': token.fingerprint });
   deps.logger.info({ profile: name, fence, fingerprint: token.fingerprint, expiresAt: new Date(expiresAt).toISOString(), ms: Math.round(ms) }, 'token minted');
   deps.observer.mintFinished?.(name, ms, 'ok');
   const issued = { profile: name, fingerprint: token.fingerprint, expiresAt: new Date(expiresAt).toISOString() };
@@ -209,6 +272,7 @@ async function mintFailed(deps: MintDeps, p: ResolvedProfile, err: unknown, ms: 
     const retryAfter = Math.max(1, Math.ceil(cooldownMs / 1000));
     error = new GtbError('ERR_UPSTREAM_THROTTLED', error.message, { retryAfter, details: error.details, cause: error });
     deps.observer.throttled?.(name);
+    annotateActiveSpan({ 'gtb.cooldown.seconds': retryAfter });
     void deps.events.tryPublish('token.rate_limited', name, { profile: name, retryAfterSeconds: retryAfter });
     deps.logger.warn({ profile: name, retryAfter }, 'Genesys throttled the token request; cooldown set for all replicas');
   } else if (error.code === 'ERR_UPSTREAM_UNAVAILABLE' || error.code === 'ERR_UPSTREAM_TIMEOUT') {
@@ -217,9 +281,10 @@ async function mintFailed(deps: MintDeps, p: ResolvedProfile, err: unknown, ms: 
     p.breaker.success();
   }
   deps.observer.mintFinished?.(name, ms, error.code === 'ERR_UPSTREAM_THROTTLED' ? 'throttled' : 'error');
+  annotateActiveSpan({ 'gtb.mint.outcome': error.code === 'ERR_UPSTREAM_THROTTLED' ? 'throttled' : 'error' });
   void deps.events.tryPublish('token.mint_failed', name, { profile: name, code: error.code, message: `token request for ${name} failed (${error.code})` });
   deps.logger.warn({ profile: name, code: error.code, reason: error.message }, 'token mint failed');
-  const failed = encodeReady({ kind: 'failed', error: error.code, ...(error.retryAfter === undefined ? {} : { retryAfter: error.retryAfter }) });
+  const failed = encodeReady({ kind: 'failed', error: error.code, ...(error.retryAfter === undefined ? {} : { retryAfter: error.retryAfter }), ...traced() });
   await deps.redis.publish(deps.keys.ready(name), failed).catch(() => undefined);
   return error;
 }

@@ -1,9 +1,10 @@
 import { GtbError, isErrorCode } from '@gtb/errors';
+import { TRACEPARENT_PATTERN } from '@gtb/tracing';
 
 /** What a profile's ready channel carries: a new token, a failed mint, or a revocation. */
 export type ReadyMessage =
-  | { kind: 'ready'; fence: number; fingerprint: string }
-  | { kind: 'failed'; error: string; retryAfter?: number }
+  | { kind: 'ready'; fence: number; fingerprint: string; traceparent?: string }
+  | { kind: 'failed'; error: string; retryAfter?: number; traceparent?: string }
   | { kind: 'revoked'; fence?: number };
 
 /** Encodes a message for `PUBLISH keys.ready(p)`. */
@@ -15,9 +16,11 @@ export function encodeReady(message: ReadyMessage): string {
 export function decodeReady(text: string): ReadyMessage | undefined {
   try {
     const m = JSON.parse(text) as Record<string, unknown>;
-    if (m.kind === 'ready' && typeof m.fence === 'number' && typeof m.fingerprint === 'string') return { kind: 'ready', fence: m.fence, fingerprint: m.fingerprint };
+    // The minting span's W3C traceparent (when the holder traced the mint): waiters link to it.
+    const traced = typeof m.traceparent === 'string' && TRACEPARENT_PATTERN.test(m.traceparent) ? { traceparent: m.traceparent } : {};
+    if (m.kind === 'ready' && typeof m.fence === 'number' && typeof m.fingerprint === 'string') return { kind: 'ready', fence: m.fence, fingerprint: m.fingerprint, ...traced };
     if (m.kind === 'failed' && typeof m.error === 'string') {
-      return { kind: 'failed', error: m.error, ...(typeof m.retryAfter === 'number' ? { retryAfter: m.retryAfter } : {}) };
+      return { kind: 'failed', error: m.error, ...(typeof m.retryAfter === 'number' ? { retryAfter: m.retryAfter } : {}), ...traced };
     }
     if (m.kind === 'revoked') return { kind: 'revoked', ...(typeof m.fence === 'number' ? { fence: m.fence } : {}) };
   } catch {
@@ -38,6 +41,10 @@ export function errorFromReady(message: Extract<ReadyMessage, { kind: 'failed' }
  */
 export function createReadyWaiters() {
   const waiters = new Map<string, Set<(m: ReadyMessage | undefined) => void>>();
+  // The last traced ready message per profile, heard whether or not anyone waited: a caller that
+  // found the token by its fallback poll (the message came between its lock attempt and its wait)
+  // still links to the mint that wrote it.
+  const minted = new Map<string, { fence: number; traceparent: string }>();
   let closed = false;
 
   return {
@@ -58,7 +65,13 @@ export function createReadyWaiters() {
       });
     },
     notify(profile: string, message: ReadyMessage): void {
+      if (message.kind === 'ready' && message.traceparent) minted.set(profile, { fence: message.fence, traceparent: message.traceparent });
       for (const done of [...(waiters.get(profile) ?? [])]) done(message);
+    },
+    /** The traceparent of the mint that wrote the token with this fence, when its ready message carried one. */
+    minter(profile: string, fence: number): string | undefined {
+      const last = minted.get(profile);
+      return last && last.fence === fence ? last.traceparent : undefined;
     },
     close(): void {
       closed = true;

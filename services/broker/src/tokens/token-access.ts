@@ -1,7 +1,10 @@
 import { GtbError } from '@gtb/errors';
 import { NAME_PATTERN } from '@gtb/redis';
 import type { Decision, Identity, PolicyPort, TokenPort, CachedToken } from '../ports.js';
+import { annotateActiveSpan, startSpan, tracerOf } from '@gtb/tracing';
 import type { ProfileRegistry, RegisteredProfile } from './profile-registry.js';
+
+const tracer = tracerOf('gtb.broker');
 
 /** A caller the policy lets use a configured profile, decided but not yet audited. */
 export interface Grant {
@@ -44,7 +47,10 @@ export function createTokenAccess(deps: TokenAccessDeps): TokenAccess {
 
   const authorize = (identity: Identity, name: unknown): RegisteredProfile => {
     assertProfileSyntax(name);
+    const span = startSpan(tracer, 'gtb.policy.decide', { attributes: { 'gtb.profile': name } });
     const decision = policy.evaluate(identity, name);
+    span.setAttributes({ 'gtb.policy.allowed': decision.allowed, ...(decision.rule ? { 'gtb.policy.rule': decision.rule } : {}) });
+    span.end();
     policy.audit(identity, name, decision);
     if (!decision.allowed) {
       deps.denied();
@@ -69,7 +75,11 @@ export function createTokenAccess(deps: TokenAccessDeps): TokenAccess {
     },
     held(grant) {
       const token = tokens.cached(grant.profile.name);
-      if (token) policy.audit(grant.identity, grant.profile.name, grant.decision);
+      if (token) {
+        policy.audit(grant.identity, grant.profile.name, grant.decision);
+        // The hit path opens no span of its own: it annotates the request's (the HTTP instrumentation's).
+        annotateActiveSpan({ 'gtb.profile': grant.profile.name, 'gtb.identity.cache_hit': true, 'gtb.policy.rule': grant.decision.rule, 'gtb.token.source': 'l1', 'gtb.token.fingerprint': token.fingerprint });
+      }
       return token;
     },
   };

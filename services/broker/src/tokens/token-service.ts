@@ -12,6 +12,7 @@ import { obtainToken, type MintDeps, type ResolvedProfile } from './mint-coordin
 import { profileHosts, type ProfileConfig } from './profile-config.js';
 import type { ProfileRegistry } from './profile-registry.js';
 import type { EventPublisher } from '@gtb/events';
+import { activeSpanContext, annotateActiveSpan, inSpan, tracerOf, type SpanContext } from '@gtb/tracing';
 import { createReadyWaiters, decodeReady, encodeReady } from './ready-channel.js';
 import { guardRedis } from './redis-guard.js';
 import { isUsable } from './refresh-policy.js';
@@ -85,6 +86,8 @@ export interface TokenService {
   close(): Promise<void>;
 }
 
+const tracer = tracerOf('gtb.broker');
+
 /** Builds the token service; validates its options where it is built. */
 export function createTokenService(options: TokenServiceOptions): TokenService {
   const { redis, subscriber, keys, keyRing, instanceId } = options;
@@ -123,6 +126,8 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     pollMs: positive('pollMs', options.pollMs ?? 250),
   };
   const flights = createSingleFlight<CachedToken>();
+  // The span of each profile's in-flight load (the single-flight leader), for joiners to link to.
+  const leaders = new Map<string, SpanContext>();
   const reports = createSingleFlight<{ token: CachedToken; replaced: boolean }>();
   const refreshing = new Map<string, Promise<void>>();
   const channels = new Map([...resolved.keys()].map((name) => [keys.ready(name), name]));
@@ -158,7 +163,8 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   function refreshInBackground(p: ResolvedProfile, baseline: number): void {
     const name = p.config.name;
     if (refreshing.has(name) || closed) return;
-    const run = obtainToken(deps, p, 'refresh', baseline)
+    // Its own trace, linked from the request that started it: the request does not wait for it.
+    const run = inSpan(tracer, 'gtb.token.refresh', { root: true, links: [activeSpanContext()], attributes: { 'gtb.profile': name } }, () => obtainToken(deps, p, 'refresh', baseline))
       .then(() => undefined)
       .catch((err: unknown) => {
         logger.warn({ profile: name, code: isGtbError(err) ? err.code : 'ERR_INTERNAL' }, 'background refresh failed; the current token is still served');
@@ -200,9 +206,11 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     const stored = await store.read(name);
     if (stored && isUsable(stored, now(), p.minTtlMs)) {
       l1.set(stored);
+      annotateActiveSpan({ 'gtb.token.source': 'l2' });
       return serve(p, stored, 'l2');
     }
     observer.cacheMiss?.();
+    annotateActiveSpan({ 'gtb.token.source': 'lock' });
     const token = await obtainToken(deps, p, 'miss', 0, stored);
     if (!token) throw new GtbError('ERR_INTERNAL', 'no token after a mint');
     return token;
@@ -216,7 +224,34 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
 
   async function getToken(name: string): Promise<CachedToken> {
     const p = profileOf(name);
-    return fromL1(p) ?? flights.run(p.config.name, () => loadOrMint(p));
+    const held = fromL1(p);
+    if (held) {
+      annotateActiveSpan({ 'gtb.profile': p.config.name, 'gtb.token.source': 'l1', 'gtb.token.fingerprint': held.fingerprint });
+      return held;
+    }
+    return lookup(p);
+  }
+
+  /**
+   * An L1 miss, traced: the first caller per profile leads (`gtb.token.lookup`: L2, then the lock),
+   * the others join its single flight (`gtb.single_flight.join`, linked to the leader's span).
+   */
+  function lookup(p: ResolvedProfile): Promise<CachedToken> {
+    const name = p.config.name;
+    const leader = leaders.get(name);
+    if (leader) {
+      return inSpan(tracer, 'gtb.single_flight.join', { attributes: { 'gtb.profile': name }, links: [leader] }, () => flights.run(name, () => loadOrMint(p)));
+    }
+    return inSpan(tracer, 'gtb.token.lookup', { attributes: { 'gtb.profile': name } }, async (span) => {
+      leaders.set(name, span.spanContext());
+      try {
+        const token = await flights.run(name, () => loadOrMint(p));
+        span.setAttribute('gtb.token.fingerprint', token.fingerprint);
+        return token;
+      } finally {
+        if (leaders.get(name) === span.spanContext()) leaders.delete(name);
+      }
+    });
   }
 
   return {

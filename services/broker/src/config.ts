@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { loadConfig } from '@gtb/config';
-import { redisConfigSchema } from '@gtb/redis';
+import { KEY_PREFIX_PATTERN, redisConfigSchema } from '@gtb/redis';
 import { identityCacheSchema, idpListSchema } from './identity/idp-config.js';
 import { issuerBindingIssues, policyConfigSchema } from './policy/index.js';
 import { profileConfigSchema } from './tokens/profile-config.js';
@@ -28,7 +28,7 @@ export const brokerConfigSchema = z.strictObject({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   redis: redisConfigSchema,
   /** Prefix of every Redis key; `gtb` in production (docs/architecture.md § Redis keys). */
-  keyPrefix: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/).default('gtb'),
+  keyPrefix: z.string().regex(KEY_PREFIX_PATTERN).default('gtb'),
   idps: idpListSchema,
   /** The IdP token verifier's memory of verified and rejected tokens (per replica). */
   identityCache: identityCacheSchema,

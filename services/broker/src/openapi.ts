@@ -1,10 +1,12 @@
+import { NAME_PATTERN } from '@gtb/redis';
+
 /**
  * The broker's API description (OpenAPI 3.1). A test compares its paths and methods with the routes
  * the app really registers, so the two cannot drift apart.
  */
 const problem = { $ref: '#/components/responses/Problem' };
 const bearer = [{ idpBearer: [] }];
-const profileParam = { name: 'profile', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' } };
+const profileParam = { name: 'profile', in: 'path', required: true, schema: { type: 'string', pattern: NAME_PATTERN.source } };
 const leaseIdParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 const tokenRef = { $ref: '#/components/schemas/Token' };
 const leaseRef = { $ref: '#/components/schemas/LeaseWithToken' };

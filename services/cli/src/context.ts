@@ -1,3 +1,4 @@
+import type { FetchLike } from '@gtb/errors';
 import type { ParsedArgs } from './args.js';
 
 /** Where a command writes; the real process passes process.stdout / process.stderr. */
@@ -10,7 +11,7 @@ export interface CliContext {
   env: Readonly<Record<string, string | undefined>>;
   stdout: Output;
   stderr: Output;
-  fetch?: typeof globalThis.fetch;
+  fetch?: FetchLike;
   now?: () => number;
   /** Aborted on SIGINT/SIGTERM: long-running commands (events tail) stop cleanly. */
   signal?: AbortSignal;

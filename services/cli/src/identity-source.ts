@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { GtbError } from '@gtb/errors';
+import { GtbError, type FetchLike } from '@gtb/errors';
 import type { CommandInput } from './context.js';
 
 /** Where the IdP token comes from, as the settings describe it (secrets never printed). */
@@ -38,7 +38,7 @@ export function isLoopbackHttp(url: URL): boolean {
 }
 
 /** Gets an IdP access token by client credentials (openid-client discovery + grant). */
-async function clientCredentialsToken(setting: Extract<IdentitySetting, { kind: 'client-credentials' }>, fetchFn?: typeof fetch): Promise<string> {
+async function clientCredentialsToken(setting: Extract<IdentitySetting, { kind: 'client-credentials' }>, fetchFn?: FetchLike): Promise<string> {
   const client = await import('openid-client');
   let issuer: URL;
   try {

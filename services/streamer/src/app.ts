@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createEventPublisher, createEventSubscriber, eventSource, type EventPublisher, type EventSubscriber } from '@gtb/events';
-import { createGenesysApi, type FetchLike, type GenesysApi } from '@gtb/genesys';
+import type { FetchLike } from '@gtb/errors';
+import { createGenesysApi, type GenesysApi } from '@gtb/genesys';
 import type { Logger } from '@gtb/logger';
 import { createKeys, type RedisClient } from '@gtb/redis';
 import { createStreamerBroker } from './broker.js';

@@ -1,4 +1,5 @@
-import { createBrokerClient, type BrokerClient, type FetchLike } from '@gtb/client';
+import { createBrokerClient, type BrokerClient } from '@gtb/client';
+import type { FetchLike } from '@gtb/errors';
 import { fetchTrusting } from './ca-fetch.js';
 import type { IdpTokenSource } from './idp-token.js';
 

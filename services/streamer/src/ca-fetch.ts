@@ -1,5 +1,5 @@
 import { Agent, fetch as undiciFetch } from 'undici';
-import type { FetchLike } from '@gtb/genesys';
+import type { FetchLike } from '@gtb/errors';
 
 /**
  * A fetch that trusts only `ca` (PEM, one or more certificates; it replaces the system roots, as

@@ -1,5 +1,6 @@
+import { backoffDelay } from '@gtb/errors';
 import type { Keys, RedisClient } from '@gtb/redis';
-import { backoffDelay, sleep } from './backoff.js';
+import { sleep } from './backoff.js';
 import { shardCount, type StreamerConfig } from './config.js';
 import { createEventSink, type EventSink } from './event-sink.js';
 import { parseFrame } from './frame.js';
@@ -89,7 +90,7 @@ export function createStreamRunner(deps: StreamRunnerDeps): StreamRunner {
           return;
         } catch (err) {
           log.warn({ err: (err as Error).message, attempt }, 'stream start failed; retrying');
-          await sleep(backoffDelay(attempt, config.timing.backoffBaseMs, config.timing.backoffMaxMs, deps.random));
+          await sleep(backoffDelay(attempt, { baseMs: config.timing.backoffBaseMs, maxMs: config.timing.backoffMaxMs }, deps.random));
         }
       }
     }));

@@ -1,10 +1,10 @@
 import type { BrokerClient, LeaseHelper } from '@gtb/client';
-import { isGtbError } from '@gtb/errors';
+import { backoffDelay, isGtbError } from '@gtb/errors';
 import type { RedisClient } from '@gtb/redis';
 import type { EventPublisher } from '@gtb/events';
 import type { GenesysApi } from '@gtb/genesys';
 import type { Logger } from '@gtb/logger';
-import { backoffDelay, sleep } from './backoff.js';
+import { sleep } from './backoff.js';
 import { connectChannel, type ConnectHandlers, type Connection } from './channel-connector.js';
 import { createChannelExpiry } from './channel-expiry.js';
 import { createChannelRollover } from './channel-rollover.js';
@@ -197,7 +197,7 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
       if (retryNow) {
         retryNow = false; // a replaced token is tried at once, then backoff as usual
       } else if (attempt > 0 || trigger === 'reconnect') {
-        const delay = attempt === 0 ? Math.round(timing.backoffBaseMs * deps.random()) : backoffDelay(attempt - 1, timing.backoffBaseMs, timing.backoffMaxMs, deps.random);
+        const delay = attempt === 0 ? Math.round(timing.backoffBaseMs * deps.random()) : backoffDelay(attempt - 1, { baseMs: timing.backoffBaseMs, maxMs: timing.backoffMaxMs }, deps.random);
         await sleep(delay, signal);
         if (signal.aborted) return undefined;
       }

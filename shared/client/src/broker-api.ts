@@ -1,3 +1,4 @@
+import { NAME_PATTERN } from '@gtb/errors';
 import { BrokerClientError } from './broker-client-error.js';
 import type { BrokerHttp } from './broker-http.js';
 import { parseLeaseBody, type BrokerLease } from './broker-token.js';
@@ -38,8 +39,8 @@ export interface BrokerApi {
 }
 
 const LEASE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-/** The broker's profile name rule (@gtb/redis `NAME_PATTERN`); checked here so a bad name never becomes a path. */
-export const PROFILE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+/** The broker's profile name rule; checked here so a bad name never becomes a path. */
+export const PROFILE_PATTERN = NAME_PATTERN;
 
 /** Throws ERR_VALIDATION unless `profile` is a well-formed profile name. */
 export function assertProfile(profile: unknown): asserts profile is string {

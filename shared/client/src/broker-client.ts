@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { GtbError } from '@gtb/errors';
+import { GtbError, type FetchLike } from '@gtb/errors';
 import { isBrokerClientError } from './broker-client-error.js';
-import { createBrokerHttp, type BrokerHttp, type FetchLike, type IdentityTokenSource } from './broker-http.js';
+import { createBrokerHttp, type BrokerHttp, type IdentityTokenSource } from './broker-http.js';
 import { assertProfile, createBrokerApi, type BrokerApi } from './broker-api.js';
 import { parseTokenBody, type BrokerToken } from './broker-token.js';
 

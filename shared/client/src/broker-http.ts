@@ -1,8 +1,5 @@
-import { GtbError, isGtbError } from '@gtb/errors';
+import { GtbError, isGtbError, type FetchLike } from '@gtb/errors';
 import { BrokerClientError, codeForAnswer, type Problem } from './broker-client-error.js';
-
-/** The part of `fetch` the client uses; inject one to add a proxy, mTLS or a test double. */
-export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
 /**
  * Returns a current corporate IdP access token. `forceRefresh` is set when the broker found the

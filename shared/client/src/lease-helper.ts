@@ -1,7 +1,7 @@
-import { GtbError } from '@gtb/errors';
+import { backoffDelay, GtbError, type FetchLike } from '@gtb/errors';
 import { createBrokerClient, type BrokerClient } from './broker-client.js';
 import { isBrokerClientError } from './broker-client-error.js';
-import type { FetchLike, IdentityTokenSource } from './broker-http.js';
+import type { IdentityTokenSource } from './broker-http.js';
 import type { BrokerLease, BrokerToken } from './broker-token.js';
 
 export interface LeaseHelperOptions {
@@ -106,10 +106,7 @@ export function createLeaseHelper(options: LeaseHelperOptions): LeaseHelper {
   }
 
   function backoff(error?: GtbError): number {
-    const base = Math.min(maxRetryMs, retryMs * 2 ** Math.min(failures++, 16));
-    // Full jitter on the upper half, so replicas that failed together do not retry together.
-    const delay = base / 2 + random() * (base / 2);
-    return Math.max(delay, (error?.retryAfter ?? 0) * 1000);
+    return Math.max(backoffDelay(failures++, { baseMs: retryMs, maxMs: maxRetryMs }, random), (error?.retryAfter ?? 0) * 1000);
   }
 
   function schedule(delayMs: number, step: () => Promise<void>): void {

@@ -1,4 +1,4 @@
-import { GtbError } from '@gtb/errors';
+import { exponentialDelay, GtbError } from '@gtb/errors';
 import type { BrokerClient } from './broker-client.js';
 import type { BrokerToken } from './broker-token.js';
 
@@ -94,8 +94,7 @@ export function attachToGenesysSdk(apiClient: AccessTokenSink, brokerClient: Bro
         // The listener's own failure must not stop the refreshing.
       }
       // Honour the broker's Retry-After (503 while Genesys throttles) when it asks for longer.
-      const backoff = Math.min(maxRetryMs, retryMs * 2 ** Math.min(failures++, 16));
-      schedule(Math.max(backoff, (error.retryAfter ?? 0) * 1000));
+      schedule(Math.max(exponentialDelay(failures++, { baseMs: retryMs, maxMs: maxRetryMs }), (error.retryAfter ?? 0) * 1000));
     }
   }
 

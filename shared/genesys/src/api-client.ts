@@ -1,5 +1,5 @@
-import { GtbError } from '@gtb/errors';
-import { assertBaseUrl, assertTimeout, exchange, joinUrl, parseRetryAfter, tryJson, type FetchLike, type ReadResponse } from './http.js';
+import { GtbError, type FetchLike } from '@gtb/errors';
+import { assertBaseUrl, assertTimeout, exchange, joinUrl, parseRetryAfter, tryJson, type ReadResponse } from './http.js';
 
 export interface GenesysApiOptions {
   /** `https://api.<domain>` (see `hostsFor`) or the sandbox's URL. */

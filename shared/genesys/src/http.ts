@@ -1,7 +1,4 @@
-import { GtbError } from '@gtb/errors';
-
-/** The fetch signature the clients take, so tests and proxies can inject their own. */
-export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>;
+import { GtbError, type FetchLike } from '@gtb/errors';
 
 /** A response whose body was read within the timeout. */
 export interface ReadResponse {

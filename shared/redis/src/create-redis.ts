@@ -1,4 +1,5 @@
 import { Redis, Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { exponentialDelay } from '@gtb/errors';
 import type { RedisConfig } from './redis-config.js';
 import { tlsConnectOptions } from './redis-tls.js';
 
@@ -20,7 +21,7 @@ export function createRedis(config: RedisConfig, options: CreateRedisOptions = {
   const common: RedisOptions = {
     connectionName: options.connectionName,
     // Reconnect forever with a capped backoff: Redis coming back must heal the process by itself.
-    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+    retryStrategy: (times) => exponentialDelay(times, { baseMs: 50, maxMs: 2000 }),
     maxRetriesPerRequest: options.failFast ? 0 : 20,
     enableOfflineQueue: !options.failFast,
     lazyConnect: false,
@@ -58,7 +59,7 @@ export function sentinelOptions(config: Extract<RedisConfig, { mode: 'sentinel' 
 export function clusterOptions(config: Extract<RedisConfig, { mode: 'cluster' }>, common: RedisOptions = {}, options: CreateRedisOptions = {}): ClusterOptions {
   return {
     redisOptions: { ...common, password: config.password, ...(config.tls ? { tls: tlsConnectOptions(config.tls) } : {}) },
-    clusterRetryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
+    clusterRetryStrategy: (times) => exponentialDelay(times, { baseMs: 100, maxMs: 2000 }),
     enableOfflineQueue: !options.failFast,
     // By default ioredis resolves seed host names to IPs first, and TLS then checks the certificate
     // against the IP; connecting to the name as given lets a certificate that names the host verify.

@@ -1,7 +1,7 @@
-import { GtbError } from '@gtb/errors';
+import { GtbError, NAME_PATTERN } from '@gtb/errors';
 
-/** Profile and stream names: safe inside a hash tag and a URL path segment. */
-export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+/** Key prefixes: `gtb` in production, one per test run. No braces, so a prefix never makes a hash tag. */
+export const KEY_PREFIX_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /** Throws ERR_VALIDATION unless `name` may be used as a profile or stream name. */
 export function assertName(kind: 'profile' | 'stream', name: string): void {
@@ -16,7 +16,7 @@ export function assertName(kind: 'profile' | 'stream', name: string): void {
  * multi-key Lua scripts run in Cluster. `prefix` is `gtb` in production; tests pass their own so they can run in parallel.
  */
 export function createKeys(prefix = 'gtb') {
-  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) throw new GtbError('ERR_CONFIG_INVALID', `key prefix ${JSON.stringify(prefix)} is not allowed`);
+  if (!KEY_PREFIX_PATTERN.test(prefix)) throw new GtbError('ERR_CONFIG_INVALID', `key prefix ${JSON.stringify(prefix)} is not allowed`);
   const p = (profile: string) => `${prefix}:{${profile}}`;
   const s = (stream: string) => `{${stream}}`;
   return {

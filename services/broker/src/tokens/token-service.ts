@@ -1,8 +1,8 @@
-import { GtbError, isGtbError } from '@gtb/errors';
+import { GtbError, isGtbError, type FetchLike } from '@gtb/errors';
 import type { Logger } from '@gtb/logger';
 import { createDistributedLock } from '@gtb/lock';
 import type { Keys, RedisClient } from '@gtb/redis';
-import { createGenesysApi, createGenesysLogin, type FetchLike, type GenesysApi, type GenesysLogin } from '@gtb/genesys';
+import { createGenesysApi, createGenesysLogin, type GenesysApi, type GenesysLogin } from '@gtb/genesys';
 import { createCircuitBreaker, DEFAULT_BREAKER, type BreakerOptions } from './circuit-breaker.js';
 import { createCooldown, DEFAULT_COOLDOWN, type CooldownOptions } from './cooldown.js';
 import type { KeyRing } from './key-ring.js';

@@ -1,3 +1,4 @@
+import type { FetchLike } from '@gtb/errors';
 import { createGenesysLogin, hostsFor } from '@gtb/genesys';
 import { createRedis, redisConfigSchema } from '@gtb/redis';
 import type { BrokerConfigView } from './broker-config-view.js';
@@ -20,7 +21,7 @@ export function checkRedis(config: BrokerConfigView['redis'], from: string): Pro
 }
 
 /** Discovery document and JWKS of one IdP. */
-export function checkIdpDiscovery(issuer: string, label: string, fetchFn: typeof fetch): Promise<CheckResult> {
+export function checkIdpDiscovery(issuer: string, label: string, fetchFn: FetchLike): Promise<CheckResult> {
   return runCheck(`idp discovery ${label}`, `check the issuer URL (${label}); ${issuer}/.well-known/openid-configuration must answer from here, with "issuer" equal to it`, async () => {
     const base = issuer.replace(/\/+$/, '');
     const res = await fetchFn(`${base}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(5000) });
@@ -36,7 +37,7 @@ export function checkIdpDiscovery(issuer: string, label: string, fetchFn: typeof
 }
 
 /** A real client-credentials login at Genesys for one profile (it mints one token, which is dropped). */
-export function checkGenesysLogin(profile: BrokerConfigView['profiles'][number], index: number, fetchFn: typeof fetch): Promise<CheckResult> {
+export function checkGenesysLogin(profile: BrokerConfigView['profiles'][number], index: number, fetchFn: FetchLike): Promise<CheckResult> {
   return runCheck(`genesys login ${profile.name}`, `check profiles[${index}] (${profile.name}): region or loginBaseUrl, clientId, and clientSecret/clientSecretFile/clientSecretEnv; the OAuth client must have the client-credentials grant`, async () => {
     const loginBaseUrl = profile.region ? hostsFor(profile.region).loginBaseUrl : profile.loginBaseUrl;
     if (!loginBaseUrl) throw new Error('no region and no loginBaseUrl');

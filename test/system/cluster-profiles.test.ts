@@ -85,7 +85,7 @@ test('brokers on a three-master Redis Cluster: six profiles, one hash tag each, 
     const entry = found.get(profile);
     assert.ok(entry && entry.keys.some((k) => k === keys.token(profile)), `${profile}: its token is in the cluster`);
     assert.equal(entry.nodes.size, 1, `${profile}: all its keys live on one node`);
-    const named = [keys.token(profile), keys.lock(profile), keys.fence(profile), keys.cooldown(profile), keys.ready(profile),
+    const named = [keys.token(profile), keys.lock(profile), keys.fence(profile), keys.cooldown(profile), keys.tokenNotices(profile),
       keys.leases(profile), keys.lease(profile, 'x'), ...entry.keys];
     const profileSlots = new Set(await Promise.all(named.map(slotOf)));
     assert.equal(profileSlots.size, 1, `${profile}: every key shares one hash slot (${[...profileSlots].join(', ')})`);

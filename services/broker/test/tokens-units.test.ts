@@ -86,5 +86,8 @@ test('single flight shares one promise per key while it runs', async () => {
   const results = await Promise.all([flight.run('a', fn), flight.run('a', fn), flight.run('b', fn)]);
   assert.deepEqual(results.slice(0, 2), [results[0], results[0]]);
   assert.equal(runs, 2);
-  assert.equal(flight.has('a'), false);
+  // Settled flights are forgotten: the next call runs again, and so does one after a failure.
+  assert.equal(await flight.run('a', fn), 3);
+  await assert.rejects(flight.run('a', async () => { throw new Error('boom'); }), /boom/);
+  assert.equal(await flight.run('a', fn), 4);
 });

@@ -29,8 +29,12 @@ export function createKeys(prefix = 'gtb') {
     fence: (profile: string) => `${p(profile)}:fence`,
     /** Cluster-wide upstream cooldown after throttling. */
     cooldown: (profile: string) => `${p(profile)}:cooldown`,
-    /** Pub/sub channel: a new token is in the cache. */
-    ready: (profile: string) => `${p(profile)}:ready`,
+    /**
+     * Pub/sub channel of a profile's token notices: a new token is in the cache, a mint failed, or
+     * the token was revoked. The channel keeps its first name, `:ready`, so that replicas of
+     * different versions still hear each other during a rolling upgrade.
+     */
+    tokenNotices: (profile: string) => `${p(profile)}:ready`,
     /** Live leases of a profile (sorted set by expiry). */
     leases: (profile: string) => `${p(profile)}:leases`,
     /** One lease's record. */

@@ -252,7 +252,7 @@ export async function mintAndWrite(deps: MintDeps, p: ResolvedProfile, fence: nu
     throw new GtbError('ERR_FENCE_STALE', `a newer token for profile ${name} was written`);
   }
   deps.l1.set(token);
-  await guardRedis(() => deps.redis.publish(deps.keys.ready(name), encodeReady({ kind: 'ready', fence, fingerprint: token.fingerprint, ...traced() })), deps.redisTimeoutMs, 'PUBLISH ready');
+  await guardRedis(() => deps.redis.publish(deps.keys.tokenNotices(name), encodeReady({ kind: 'ready', fence, fingerprint: token.fingerprint, ...traced() })), deps.redisTimeoutMs, 'PUBLISH ready');
   annotateActiveSpan({ 'gtb.mint.outcome': 'ok', 'gtb.token.fingerprint': token.fingerprint });
   deps.logger.info({ profile: name, fence, fingerprint: token.fingerprint, expiresAt: new Date(expiresAt).toISOString(), ms: Math.round(ms) }, 'token minted');
   deps.observer.mintFinished?.(name, ms, 'ok');
@@ -285,6 +285,6 @@ async function mintFailed(deps: MintDeps, p: ResolvedProfile, err: unknown, ms: 
   void deps.events.tryPublish('token.mint_failed', name, { profile: name, code: error.code, message: `token request for ${name} failed (${error.code})` });
   deps.logger.warn({ profile: name, code: error.code, reason: error.message }, 'token mint failed');
   const failed = encodeReady({ kind: 'failed', error: error.code, ...(error.retryAfter === undefined ? {} : { retryAfter: error.retryAfter }), ...traced() });
-  await deps.redis.publish(deps.keys.ready(name), failed).catch(() => undefined);
+  await deps.redis.publish(deps.keys.tokenNotices(name), failed).catch(() => undefined);
   return error;
 }

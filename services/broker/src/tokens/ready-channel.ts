@@ -7,7 +7,7 @@ export type ReadyMessage =
   | { kind: 'failed'; error: string; retryAfter?: number; traceparent?: string }
   | { kind: 'revoked'; fence?: number };
 
-/** Encodes a message for `PUBLISH keys.ready(p)`. */
+/** Encodes a message for `PUBLISH keys.tokenNotices(p)`. */
 export function encodeReady(message: ReadyMessage): string {
   return JSON.stringify(message);
 }

@@ -12,8 +12,5 @@ export function createSingleFlight<T>() {
       inFlight.set(key, started);
       return started;
     },
-    has(key: string): boolean {
-      return inFlight.has(key);
-    },
   };
 }

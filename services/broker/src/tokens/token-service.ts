@@ -130,7 +130,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   const leaders = new Map<string, SpanContext>();
   const reports = createSingleFlight<{ token: CachedToken; replaced: boolean }>();
   const refreshing = new Map<string, Promise<void>>();
-  const channels = new Map([...resolved.keys()].map((name) => [keys.ready(name), name]));
+  const channels = new Map([...resolved.keys()].map((name) => [keys.tokenNotices(name), name]));
   let started = false;
   let listening = false;
   let closed = false;
@@ -283,7 +283,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       if (purge) {
         await store.purge(p.config.name);
         l1.delete(p.config.name);
-        await guardRedis(() => redis.publish(keys.ready(p.config.name), encodeReady({ kind: 'revoked', ...(target ? { fence: target.fence } : {}) })), redisTimeoutMs, 'PUBLISH revoked');
+        await guardRedis(() => redis.publish(keys.tokenNotices(p.config.name), encodeReady({ kind: 'revoked', ...(target ? { fence: target.fence } : {}) })), redisTimeoutMs, 'PUBLISH revoked');
       }
       logger.info({ profile: p.config.name, fingerprint: target?.fingerprint, purged: purge }, 'token revoked');
       void options.events.tryPublish('token.revoked', p.config.name, { profile: p.config.name, cause: 'admin', ...(target ? { fingerprint: target.fingerprint } : {}) });
@@ -305,7 +305,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         } catch (err) {
           // No replacement now (throttled, Genesys down): hand the dead token to no one meanwhile.
           await store.purge(p.config.name).catch(() => undefined);
-          await guardRedis(() => redis.publish(keys.ready(p.config.name), encodeReady({ kind: 'revoked', fence: current.fence })), redisTimeoutMs, 'PUBLISH revoked').catch(() => undefined);
+          await guardRedis(() => redis.publish(keys.tokenNotices(p.config.name), encodeReady({ kind: 'revoked', fence: current.fence })), redisTimeoutMs, 'PUBLISH revoked').catch(() => undefined);
           throw err;
         }
       });

@@ -3,12 +3,15 @@ import { GtbError } from '@gtb/errors';
 import type { EventPublisher } from '@gtb/events';
 import type { GenesysApi } from '@gtb/genesys';
 import { redactUri, type Logger } from '@gtb/logger';
+import { annotateActiveSpan, failSpan, inSpan, startSpan, tracerOf } from '@gtb/tracing';
 import { createChannel, subscribe } from './channel-api.js';
 import { openChannelSocket, type ChannelSocket, type SeenBefore, type SocketEnd } from './channel-socket.js';
 import type { StreamConfig, TimingConfig } from './config.js';
 import type { PendingEvent } from './event-sink.js';
 import type { SystemFrame } from './frame.js';
 import type { StreamerMetrics } from './metrics.js';
+
+const tracer = tracerOf('gtb.streamer');
 
 /** A socket the worker owns, with what it was made from. */
 export interface Connection {
@@ -57,13 +60,27 @@ export interface ConnectHandlers {
  * counted and announced; unless the stream allows it, the channel is abandoned with
  * ERR_TOPICS_REJECTED rather than run silently on fewer topics than asked.
  */
-export async function connectChannel(deps: ConnectorDeps, lease: BrokerToken, handlers: ConnectHandlers): Promise<Connection> {
+export function connectChannel(deps: ConnectorDeps, lease: BrokerToken, handlers: ConnectHandlers): Promise<Connection> {
+  // Spans name the channel and the token by fingerprint only: a channel id is a capability.
+  return inSpan(tracer, 'gtb.streamer.connect', { attributes: { 'gtb.stream': deps.stream.name, 'gtb.profile': deps.stream.profile, 'gtb.token.fingerprint': lease.fingerprint } }, () => connectTraced(deps, lease, handlers));
+}
+
+async function connectTraced(deps: ConnectorDeps, lease: BrokerToken, handlers: ConnectHandlers): Promise<Connection> {
   const { stream, timing, lifecycle, metrics, now } = deps;
   const api = deps.api(lease.apiBaseUrl);
   void lifecycle.tryPublish('stream.handshake_initiated', stream.name, { stream: stream.name, profile: stream.profile });
-  const channel = await createChannel(api, lease.accessToken, now());
+  const channel = await inSpan(tracer, 'gtb.streamer.channel_create', {}, async (span) => {
+    const created = await createChannel(api, lease.accessToken, now());
+    span.setAttribute('gtb.channel.fingerprint', created.fingerprint);
+    return created;
+  });
+  annotateActiveSpan({ 'gtb.channel.fingerprint': channel.fingerprint });
   const log = deps.logger.child({ channelFingerprint: channel.fingerprint });
-  const result = await subscribe(api, lease.accessToken, channel.id, stream.topics, now());
+  const result = await inSpan(tracer, 'gtb.streamer.subscribe', { attributes: { 'gtb.channel.fingerprint': channel.fingerprint, 'gtb.topics.requested': stream.topics.length } }, async (span) => {
+    const answer = await subscribe(api, lease.accessToken, channel.id, stream.topics, now());
+    span.setAttributes({ 'gtb.topics.accepted': answer.accepted.length, 'gtb.topics.rejected': answer.rejected.length });
+    return answer;
+  });
   if (result.rejected.length > 0) {
     metrics.topicsRejected.inc({ stream: stream.name }, result.rejected.length);
     log.error({ rejected: result.rejected, accepted: result.accepted.length, allowPartial: stream.allowPartialTopics }, 'Genesys rejected topics of this stream');
@@ -75,6 +92,8 @@ export async function connectChannel(deps: ConnectorDeps, lease: BrokerToken, ha
   }
   log.info({ uri: redactUri(channel.connectUri), expires: new Date(channel.expiresAt).toISOString(), fingerprint: lease.fingerprint }, 'channel subscribed; connecting');
 
+  // From the dial to the first frame (the socket's own HTTP upgrade span is its child).
+  const dialing = startSpan(tracer, 'gtb.streamer.socket_connect', { attributes: { 'gtb.channel.fingerprint': channel.fingerprint } });
   return new Promise<Connection>((resolve, reject) => {
     let settled = false;
     const conn: Connection = {
@@ -96,12 +115,16 @@ export async function connectChannel(deps: ConnectorDeps, lease: BrokerToken, ha
         onControl: (frame, at) => handlers.onControl(conn, frame, at),
         onReceiving: (at) => {
           handlers.onReceiving(conn, at);
+          if (!settled) dialing.end();
           settled = true;
           resolve(conn);
         },
         onEnd: (end) => {
           if (!settled) {
             settled = true;
+            const err = new GtbError('ERR_STREAM_CONNECT_FAILED', 'socket ended before receiving');
+            failSpan(dialing, err);
+            dialing.end();
             // A 401 on the upgrade names the token as the cause: the worker reports it, not just retries.
             reject(new GtbError('ERR_STREAM_CONNECT_FAILED', `socket ended before receiving: ${end.reason}`, end.status ? { details: { upstreamStatus: end.status } } : {}));
             return;

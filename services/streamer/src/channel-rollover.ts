@@ -1,5 +1,6 @@
 import type { EventPublisher } from '@gtb/events';
 import type { Logger } from '@gtb/logger';
+import { annotateActiveSpan, inSpan, tracerOf } from '@gtb/tracing';
 import { sleep } from './backoff.js';
 import type { Connection } from './channel-connector.js';
 import type { StreamerMetrics } from './metrics.js';
@@ -45,6 +46,8 @@ export interface ChannelRollover {
   stop(): Promise<void>;
 }
 
+const tracer = tracerOf('gtb.streamer');
+
 /** A token change may postdate the token a rollover in progress made its socket with. */
 const TOKEN_TRIGGERS = new Set(['token_rotated', 'token_revoked']);
 
@@ -72,15 +75,25 @@ export function createChannelRollover(deps: ChannelRolloverDeps): ChannelRollove
     void lifecycle.tryPublish('stream.connected', stream, { stream, channelFingerprint: channel.fingerprint, connectionId: conn.socket.connectionId });
   }
 
-  async function rollOnce(trigger: string): Promise<void> {
+  /**
+   * One rollover as its own trace (`gtb.streamer.rollover`, trigger and channels by fingerprint):
+   * the connect of the new socket, then the overlap, then the old socket's close. The first
+   * connection of a stream is one too (trigger `start`, no old channel).
+   */
+  function rollOnce(trigger: string): Promise<void> {
+    return inSpan(tracer, 'gtb.streamer.rollover', { root: true, attributes: { 'gtb.stream': stream, 'gtb.rollover.trigger': trigger } }, () => rollTraced(trigger));
+  }
+
+  async function rollTraced(trigger: string): Promise<void> {
     const old = primary;
     const started = now();
     const next = await deps.connect(trigger);
     if (!next) return;
     promote(next);
+    annotateActiveSpan({ 'gtb.channel.fingerprint': next.socket.channel.fingerprint, 'gtb.channel.previous_fingerprint': old?.socket.channel.fingerprint });
     if (old && !old.socket.ended) {
       // Both sockets deliver during the overlap; the sink's dedupe drops the doubles.
-      if (deps.overlapMs > 0) await sleep(deps.overlapMs, signal);
+      if (deps.overlapMs > 0) await inSpan(tracer, 'gtb.streamer.overlap', { attributes: { 'gtb.overlap.ms': deps.overlapMs } }, () => sleep(deps.overlapMs, signal));
       old.retiring = true;
       old.socket.close(`rollover: ${trigger}`);
     }

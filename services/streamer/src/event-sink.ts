@@ -1,5 +1,6 @@
 import type { Logger } from '@gtb/logger';
 import type { Keys, RedisClient } from '@gtb/redis';
+import { inSpan, tracerOf } from '@gtb/tracing';
 import { defineWriteCommand } from './write-script.js';
 import { sleep } from './backoff.js';
 
@@ -58,6 +59,8 @@ export interface EventSinkOptions {
   /** A newer owner fenced this replica out (active-passive). */
   onFencedOut?(): void;
 }
+
+const tracer = tracerOf('gtb.streamer');
 
 /** The bounded, pipelined writer of one stream's events into `gtb:events:{<stream>}`. */
 export interface EventSink {
@@ -124,8 +127,19 @@ export function createEventSink(options: EventSinkOptions): EventSink {
     options.onOverflow(gap);
   }
 
-  /** Writes one batch; returns how many were new. */
-  async function writeBatch(batch: PendingEvent[]): Promise<number> {
+  /**
+   * Writes one batch; returns how many were new. Each batch is a span of its own trace (a batch
+   * mixes every socket's events), with its EVALSHA pipeline below it.
+   */
+  function writeBatch(batch: PendingEvent[]): Promise<number> {
+    return inSpan(tracer, 'gtb.streamer.batch_write', { root: true, attributes: { 'gtb.stream': stream, 'gtb.batch.size': batch.length } }, async (span) => {
+      const written = await writeBatchNow(batch);
+      span.setAttribute('gtb.batch.written', written);
+      return written;
+    });
+  }
+
+  async function writeBatchNow(batch: PendingEvent[]): Promise<number> {
     const pipeline = redis.pipeline();
     const maxLen = String(options.maxStreamLength ?? 0);
     const fenceArg = String(fence ?? 0);

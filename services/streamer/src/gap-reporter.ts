@@ -1,7 +1,10 @@
 import type { EventData, EventPublisher } from '@gtb/events';
 import type { Logger } from '@gtb/logger';
+import { startSpan, tracerOf, withActiveSpan, type Span } from '@gtb/tracing';
 import { sleep } from './backoff.js';
 import { backfillPatterns } from './resync/topic-families.js';
+
+const tracer = tracerOf('gtb.streamer');
 
 /** A gap as the streamer knows it: epoch ms bounds and what was last seen before it. */
 export interface Gap {
@@ -64,6 +67,17 @@ export function createGapReporter(options: GapReporterOptions): GapReporter {
     running ??= run().finally(() => { running = undefined; });
   }
 
+  /** An instant span for an opened gap; a closed gap's span covers its bounds (from → to) on the timeline. */
+  function traceGap(name: string, data: { stream: string; gapId?: string | undefined; reason: string }, cause: string, from: number, to?: number): Span {
+    const span = startSpan(tracer, name, {
+      root: true,
+      ...(to === undefined ? {} : { startTime: from }),
+      attributes: { 'gtb.stream': data.stream, 'gtb.gap.id': data.gapId, 'gtb.gap.reason': data.reason, 'gtb.gap.cause': cause, ...(to === undefined ? {} : { 'gtb.gap.ms': Math.max(0, to - from) }) },
+    });
+    span.end(to);
+    return span;
+  }
+
   return {
     opened(gap, cause) {
       const data: EventData<'stream.gap_opened'> = {
@@ -76,7 +90,8 @@ export function createGapReporter(options: GapReporterOptions): GapReporter {
         ...(gap.shard === undefined ? {} : { shard: gap.shard }),
       };
       log.error({ gap: data, cause }, 'events may be missing from now on: gap opened');
-      enqueue({ type: 'stream.gap_opened', data });
+      // Published in the gap span's context, so the event's traceparent names it.
+      withActiveSpan(traceGap('gtb.streamer.gap_opened', data, String(cause), gap.from), () => enqueue({ type: 'stream.gap_opened', data }));
     },
     report(gap, cause) {
       const to = Math.max(gap.to, gap.from);
@@ -92,8 +107,9 @@ export function createGapReporter(options: GapReporterOptions): GapReporter {
         ...(gap.backfill && gap.backfill.length > 0 ? { backfill: backfillPatterns(gap.backfill), backfillTopicCount: gap.backfill.length } : {}),
       };
       log.error({ gap: { ...data, backfill: undefined }, cause }, 'events may be missing: gap reported');
+      const span = traceGap('gtb.streamer.gap', data, String(cause), gap.from, to);
       options.onReported?.(gap, cause);
-      enqueue({ type: 'stream.gap', data });
+      withActiveSpan(span, () => enqueue({ type: 'stream.gap', data }));
     },
     pending: () => queue.length,
     async close() {

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { tracingWanted } from '@gtb/tracing';
 import { loadConfig } from '@gtb/config';
 import { createLogger } from '@gtb/logger';
 import { createRedis } from '@gtb/redis';
@@ -20,6 +22,10 @@ async function main(): Promise<void> {
     console.error(`streamer: ${(err as Error).message}`);
     process.exit(78); // EX_CONFIG
   }
+  // OpenTelemetry only when OTEL_TRACES_EXPORTER asks for it (infra/docs/runbook.md § Traces).
+  const tracing = tracingWanted(process.env)
+    ? (await import('@gtb/tracing/sdk')).startTracing({ serviceName: 'gtb-streamer', require: createRequire(import.meta.url) })
+    : undefined;
   const instanceId = config.instanceId ?? `streamer-${process.pid}`;
   const logger = createLogger({ name: 'streamer', level: config.logLevel, base: { instance: instanceId } });
   const redis = createRedis(config.redis, { connectionName: `streamer:${instanceId}`, failFast: true });
@@ -39,6 +45,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'draining');
     streamer.stop()
       .then(() => new Promise<void>((resolve) => server.close(() => resolve())))
+      .then(() => tracing?.shutdown())
       .then(() => { redis.disconnect(); subscriber.disconnect(); process.exit(0); }, (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
         process.exit(1);

@@ -1,5 +1,6 @@
 import { createLeaseHelper, type BrokerClient, type LeaseHelper } from '@gtb/client';
 import type { Logger } from '@gtb/logger';
+import { inSpan, tracerOf } from '@gtb/tracing';
 
 export interface StreamLeaseOptions {
   broker: BrokerClient;
@@ -32,7 +33,12 @@ export async function startStreamLease(options: StreamLeaseOptions): Promise<Lea
     onLost: (err) => log.warn({ err: err.message }, 'lease lost; asking for a new one'),
     onError: (err) => log.warn({ err: err.message, code: err.code }, 'lease renewal failed; retrying'),
   });
-  const first = await helper.start();
+  // The first lease as a span: the broker call below it continues into the broker's trace.
+  const first = await inSpan(tracerOf('gtb.streamer'), 'gtb.streamer.lease', { root: true, attributes: { 'gtb.profile': profile } }, async (span) => {
+    const lease = await helper.start();
+    span.setAttribute('gtb.token.fingerprint', lease.token.fingerprint);
+    return lease;
+  });
   log.info({ leaseId: first.leaseId, fingerprint: first.token.fingerprint }, 'lease granted');
   return helper;
 }

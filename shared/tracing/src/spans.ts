@@ -10,6 +10,8 @@ export interface SpanOptions {
   kind?: SpanKind;
   /** A new trace rather than a child of the active span (background work a request only started). */
   root?: boolean;
+  /** When the span began, epoch ms, if before now (a gap's start). */
+  startTime?: number;
 }
 
 /** The tracer of one of our packages (`gtb.broker`, `gtb.streamer`): a no-op until an SDK is registered. */
@@ -67,7 +69,7 @@ export function startSpan(tracer: Tracer, name: string, options: SpanOptions = {
   const links = linksOf(options.links);
   const attributes = clean(options.attributes);
   const ctx = parent ? trace.setSpan(context.active(), parent) : context.active();
-  return tracer.startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, ...(options.root ? { root: true } : {}), ...(attributes ? { attributes } : {}), ...(links ? { links } : {}) }, ctx);
+  return tracer.startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, ...(options.root ? { root: true } : {}), ...(options.startTime === undefined ? {} : { startTime: options.startTime }), ...(attributes ? { attributes } : {}), ...(links ? { links } : {}) }, ctx);
 }
 
 /** Sets attributes on the active span (an instrumentation's HTTP span, or ours); nothing when none. */

@@ -191,6 +191,7 @@ export function openChannelSocket(options: ChannelSocketOptions): ChannelSocket 
         dedupeId: frame.dedupeId, topic: frame.topic, text: frame.text, receivedAt: t, channelFingerprint: channel.fingerprint,
         ...(frame.sequence === undefined ? {} : { sequence: frame.sequence }),
         ...(frame.correlationId === undefined ? {} : { correlationId: frame.correlationId }),
+        ...(frame.conversation === undefined ? {} : { conversation: frame.conversation }),
       });
     } else if (frame.kind === 'system') {
       options.onControl(frame, t);

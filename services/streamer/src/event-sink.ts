@@ -3,6 +3,7 @@ import type { Keys, RedisClient } from '@gtb/redis';
 import { inSpan, tracerOf } from '@gtb/tracing';
 import { defineWriteCommand } from './write-script.js';
 import { sleep } from './backoff.js';
+import type { ConversationState } from './resync/conversation-tracker.js';
 
 /** One received event on its way to the output stream. */
 export interface PendingEvent {
@@ -15,6 +16,8 @@ export interface PendingEvent {
   channelFingerprint?: string;
   sequence?: number;
   correlationId?: string;
+  /** A conversation event's id and state, read once by parseFrame for the resync's tracker (not written). */
+  conversation?: ConversationState;
   /** The streamer's own entries (docs/architecture.md § Wire formats): a gap marker or a snapshot; absent for Genesys events. */
   kind?: 'stream.gap' | 'stream.resync';
   /** The gap a `kind` entry belongs to. */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { conversationStateOf, type ConversationState } from './resync/conversation-tracker.js';
 
 /** A `v2.system.*` frame: a control message Genesys sends to every channel (never forwarded). */
 export type SystemFrame = { kind: 'system'; topic: string; body: Record<string, unknown> };
@@ -8,7 +9,7 @@ export type Frame =
   | { kind: 'heartbeat' }
   | { kind: 'pong' }
   | SystemFrame
-  | { kind: 'event'; topic: string; dedupeId: string; correlationId?: string; sequence?: number; text: string; eventAt?: number }
+  | { kind: 'event'; topic: string; dedupeId: string; correlationId?: string; sequence?: number; text: string; eventAt?: number; conversation?: ConversationState }
   /** Not JSON, or JSON of no known shape (e.g. `{"result":"404"}`, a channel gone; see docs/genesys-behaviour.md § WebSocket). */
   | { kind: 'unknown'; result?: string };
 
@@ -68,6 +69,7 @@ export function parseFrame(text: string, timeFields: readonly string[] = DEFAULT
     : `${topic}:sha256-${createHash('sha256').update(text).digest('hex')}`;
   const seq = body.sequence;
   const eventAt = eventTimeOf(body, timeFields);
+  const conversation = conversationStateOf(topic, body);
   return {
     kind: 'event',
     topic,
@@ -76,5 +78,6 @@ export function parseFrame(text: string, timeFields: readonly string[] = DEFAULT
     ...(correlationId === undefined ? {} : { correlationId }),
     ...(typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0 ? { sequence: seq } : {}),
     ...(eventAt === undefined ? {} : { eventAt }),
+    ...(conversation === undefined ? {} : { conversation }),
   };
 }

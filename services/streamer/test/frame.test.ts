@@ -47,3 +47,15 @@ test('an event\'s own time comes from the configured eventBody fields, nested on
   const e4 = parseFrame(frame({ when: at }), ['when']);
   assert.equal(e4.kind === 'event' ? e4.eventAt : undefined, Date.parse(at));
 });
+
+test('a conversation event carries its id and whether every participant has ended, read once while parsing', () => {
+  const frame = (topic: string, eventBody: unknown) => parseFrame(JSON.stringify({ topicName: topic, eventBody, metadata: { CorrelationId: 'c1' } }));
+  const open = frame('v2.routing.queues.q1.conversations', { id: 'conv-1', participants: [{ endTime: '2026-01-01T00:00:00Z' }, {}] });
+  assert.equal(open.kind, 'event');
+  assert.deepEqual(open.kind === 'event' ? open.conversation : undefined, { id: 'conv-1', ended: false });
+  const ended = frame('v2.users.u1.conversations', { id: 'conv-2', participants: [{ endTime: '2026-01-01T00:00:00Z' }] });
+  assert.deepEqual(ended.kind === 'event' ? ended.conversation : undefined, { id: 'conv-2', ended: true });
+  for (const other of [frame('v2.users.u1.presence', { id: 'x', participants: [] }), frame('v2.users.u1.conversations', { participants: [] })]) {
+    assert.equal(other.kind === 'event' ? other.conversation : 'not an event', undefined);
+  }
+});

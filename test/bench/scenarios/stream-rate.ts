@@ -20,6 +20,7 @@ import { startStreamSystem, STREAM, TEST_TIMING, TOPIC, type StreamSystem } from
 import { stopProcess } from '../lib/child.js';
 import { freePort } from '../lib/free-port.js';
 import { latencyHistogram, recordMs, summarize, type LatencySummary } from '../lib/latency.js';
+import { processCpuMs } from '../lib/process-cpu.js';
 import type { BenchContext } from './context.js';
 
 const STREAMER_MAIN = fileURLToPath(new URL('../../../services/streamer/src/main.ts', import.meta.url));
@@ -52,6 +53,12 @@ export interface StreamRateStep {
   /** The streamer's lag histogram for this step: the bucket bound holding p50 / p99 (ms). */
   metricLag: { count: number; p50AtMostMs: number | null; p99AtMostMs: number | null };
   gapsReported: number;
+  /**
+   * The streamer process's CPU time (user + system, all threads) from the step's start to its last
+   * read, per event written, µs: 1e6 / this is the rate one core could carry, which the generator
+   * (in the runner, on a shared machine) may not reach.
+   */
+  streamerCpuUsPerEvent?: number;
 }
 
 export interface StreamRateResult {
@@ -71,6 +78,7 @@ export interface StreamRateResult {
 /** A streamer as its own process (src/main.ts with a 0600 config file), registered with the runner. */
 export interface StreamerChild {
   url: string;
+  pid: number;
   metrics(): Promise<string>;
   /** The channel the streamer currently receives on (/readyz names it by fingerprint; the sandbox knows its id). */
   channelId(): Promise<string | undefined>;
@@ -83,7 +91,11 @@ export async function startStreamerChild(ctx: BenchContext, sys: StreamSystem, n
   const file = join(ctx.dir, `${name}.json`);
   const config = sys.streamerConfig({ instanceId: name, logLevel: 'warn', http: { host: '127.0.0.1', port }, ...overrides });
   await writeFile(file, JSON.stringify(config), { mode: 0o600 });
-  const proc = ctx.registry.spawnTs(name, STREAMER_MAIN, { GTB_STREAMER_CONFIG_FILE: file }, [], 'server');
+  // BENCH_CPU_PROF_DIR=<dir>: the streamer writes a V8 CPU profile there when it exits, as the brokers do.
+  const profDir = process.env['BENCH_CPU_PROF_DIR'];
+  // No --cpu-prof-name: tsx's loader thread writes a profile too, which would overwrite the main thread's.
+  const execArgv = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+  const proc = ctx.registry.spawnTs(name, STREAMER_MAIN, { GTB_STREAMER_CONFIG_FILE: file }, execArgv, 'server');
   const url = `http://127.0.0.1:${port}`;
   const died = new Promise<never>((_resolve, reject) => {
     proc.once('exit', (code, signal) => reject(new Error(`${name} exited (${code ?? signal}) before it was ready`)));
@@ -92,6 +104,7 @@ export async function startStreamerChild(ctx: BenchContext, sys: StreamSystem, n
   await Promise.race([waitUntilReady(url, 30_000), died]);
   return {
     url,
+    pid: proc.pid ?? -1,
     metrics: async () => (await fetch(`${url}/metrics`)).text(),
     async channelId() {
       const body = await (await fetch(`${url}/readyz`)).json() as { streams?: { channelFingerprint?: string }[] };
@@ -230,6 +243,7 @@ async function runStep(sys: StreamSystem, streamer: StreamerChild, key: string, 
   const before = lagBuckets(await streamer.metrics());
   const gapsBefore = (await sys.lifecycle(['stream.gap'])).length;
   const count = Math.max(1, Math.round((rate * settings.stepMs) / 1000));
+  const cpuBefore = processCpuMs(streamer.pid);
   const t0 = performance.now();
   const gen = await sys.sandbox.admin.generateEvents({ topic: TOPIC, count, ratePerSecond: rate });
   const generatedAt = performance.now();
@@ -251,6 +265,7 @@ async function runStep(sys: StreamSystem, streamer: StreamerChild, key: string, 
     if (now - lastProgress > settings.settleMs || now > hardDeadline) break;
     await sleep(100);
   }
+  const cpuAfter = processCpuMs(streamer.pid);
   const after = lagBuckets(await streamer.metrics());
   const duplicated = [...seen.values()].filter((c) => c > 1).length;
   const result: StreamRateStep = {
@@ -264,21 +279,22 @@ async function runStep(sys: StreamSystem, streamer: StreamerChild, key: string, 
     latency: summarize(latency),
     metricLag: bucketQuantiles(before, after),
     gapsReported: (await sys.lifecycle(['stream.gap'])).length - gapsBefore,
+    ...(cpuBefore !== undefined && cpuAfter !== undefined && seen.size > 0 ? { streamerCpuUsPerEvent: Math.round(((cpuAfter - cpuBefore) * 1000 / seen.size) * 10) / 10 } : {}),
   };
   return { result, lastId };
 }
 
 /** The stream-rate table. */
 export function formatStreamRate(r: StreamRateResult): string {
-  const w = [9, 7, 8, 7, 5, 4, 6, 6, 6, 6, 9, 9, 4];
+  const w = [9, 7, 8, 7, 5, 4, 6, 6, 6, 6, 9, 9, 4, 11];
   const row = (cells: (string | number)[]) => cells.map((c, i) => (i === 0 ? String(c).padEnd(w[i]!) : String(c).padStart(w[i]!))).join('  ');
   const lines = [`stream rate: one streamer process, ${r.settings.stepMs} ms a step, no forced rollovers (stopped: ${r.stoppedBecause})`];
-  lines.push(row(['target/s', 'sent', 'achieved', 'written', 'lost', 'dup', 'p50 ms', 'p99 ms', 'max ms', 'drain', 'hist p50≤', 'hist p99≤', 'gaps']));
+  lines.push(row(['target/s', 'sent', 'achieved', 'written', 'lost', 'dup', 'p50 ms', 'p99 ms', 'max ms', 'drain', 'hist p50≤', 'hist p99≤', 'gaps', 'CPU µs/ev']));
   // Lags are whole milliseconds (0: the same millisecond); the histogram's bucket bounds add noise below 1 ms.
   const ms = (v: number) => Math.round(v);
   for (const s of r.steps) {
     lines.push(row([s.targetRate, s.sent, s.achievedRate, s.written, s.lost, s.duplicated, ms(s.latency.p50), ms(s.latency.p99), ms(s.latency.max), s.drainMs,
-      s.metricLag.p50AtMostMs ?? '-', s.metricLag.p99AtMostMs ?? '-', s.gapsReported]));
+      s.metricLag.p50AtMostMs ?? '-', s.metricLag.p99AtMostMs ?? '-', s.gapsReported, s.streamerCpuUsPerEvent ?? '-']));
   }
   lines.push(`highest zero-loss step: ${r.highestZeroLossRate ?? 'none'} ev/s; highest that also kept up (output complete within ${KEPT_UP_MS} ms of the last event): ${r.highestKeptUpRate ?? 'none'} ev/s`);
   lines.push(`latency: ${r.latencySource}`);

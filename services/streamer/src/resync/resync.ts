@@ -5,7 +5,7 @@ import type { ResyncConfig } from '../config.js';
 import type { PendingEvent } from '../event-sink.js';
 import type { Gap } from '../gap-reporter.js';
 import type { StreamerMetrics } from '../metrics.js';
-import { createConversationTracker, isConversationTopic } from './conversation-tracker.js';
+import { createConversationTracker } from './conversation-tracker.js';
 import { createRateGate } from './rate-gate.js';
 import { createSnapshotClient, type SnapshotClient } from './snapshot-client.js';
 import { planResync, type ResyncPlan } from './topic-families.js';
@@ -174,7 +174,7 @@ export function createResyncer(options: ResyncerOptions): Resyncer {
 
   return {
     observe(event) {
-      if (isConversationTopic(event.topic)) tracker.observe(event.topic, event.text);
+      if (event.conversation) tracker.observe(event.topic, event.conversation);
     },
     backfill: plan.backfill,
     gapClosed(gap) {

@@ -20,6 +20,8 @@ export interface ClusterOptions {
   sandbox?: SandboxOptions;
   /** Skip waiting for `/readyz` 200 (brokers started with Redis down). */
   waitReady?: boolean;
+  /** Extra environment of the broker processes (OTEL_* for a tracing test). */
+  brokerEnv?: Record<string, string>;
 }
 
 /** Sandbox + two IdPs + N broker processes on one Redis key prefix; `close()` undoes all of it. */
@@ -69,7 +71,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       profiles: base.profiles.map((p) => ({ ...p, refresh: { ...p.refresh, ...options.refresh } })),
       ...options.brokerOverrides,
     };
-    const brokers = await spawnBrokers(options.replicas, config, { waitReady: options.waitReady });
+    const brokers = await spawnBrokers(options.replicas, config, { waitReady: options.waitReady, ...(options.brokerEnv ? { env: options.brokerEnv } : {}) });
     const clientIds = Object.fromEntries(clients.map((c) => [c.name, c.clientId]));
     const tokens = new Map<string, string>();
     const first = profiles[0]!;

@@ -38,6 +38,8 @@ export interface SpawnBrokerOptions {
   readyTimeoutMs?: number;
   /** Skip the `/readyz` wait (a broker started while Redis is down). */
   waitReady?: boolean;
+  /** Extra environment of the process (OTEL_* for a tracing test). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -52,6 +54,7 @@ export async function spawnBroker(options: SpawnBrokerOptions): Promise<BrokerPr
   await writeFile(file, JSON.stringify(options.config), { mode: 0o600 });
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('GTB_BROKER_') && !k.startsWith('NODE_TEST')) env[k] = v;
+  Object.assign(env, options.env);
   env.GTB_BROKER_CONFIG_FILE = file;
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// The development IdP (oidc-provider, the test fixture) as a process of its own, for the compose
-// stack and the dev-idp image. Not for production: keys live in memory and change on restart.
+// The development IdP (oidc-provider, dev-idp.ts) as a process of its own, for the compose stack
+// and the dev-idp image. Not for production: keys and sessions live in memory and change on restart.
 import { createLogger } from '@gtb/logger';
-import { startIdp } from '../../test/fixtures/idp/index.js';
+import { startDevIdp } from './dev-idp.js';
 import { readDevIdpConfig } from './dev-idp-config.js';
 
 /** Process entry: read IDP_* settings, start the IdP, stop on SIGTERM/SIGINT. */
@@ -15,8 +15,11 @@ async function main(): Promise<void> {
     process.exit(78); // EX_CONFIG
   }
   const logger = createLogger({ name: 'dev-idp', level: 'info' });
-  const idp = await startIdp({ port: config.port, clients: config.clients, accessTokenTtl: config.accessTokenTtl, audience: config.audience });
-  logger.info({ issuer: idp.issuer, audience: idp.audience, clients: config.clients.map((c) => c.client_id) }, 'dev idp listening');
+  const idp = await startDevIdp(config);
+  logger.info({
+    issuer: idp.issuer, audience: idp.audience, clients: config.clients.map((c) => c.client_id),
+    publicClients: config.publicClients.map((c) => c.client_id), users: config.users.map((u) => u.username),
+  }, 'dev idp listening');
   const stop = (signal: string) => {
     logger.info({ signal }, 'stopping');
     idp.close().then(() => process.exit(0), () => process.exit(1));

@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
-# The development IdP image (oidc-provider through test/fixtures/idp; DEVELOPMENT ONLY: in-memory
-# keys, http issuer). Build from the repository root: docker build -f infra/docker/dev-idp.Dockerfile -t gtb-dev-idp .
-# It runs TypeScript through tsx, so unlike the service images it keeps tsx and the fixture sources.
+# The development IdP image (oidc-provider, infra/dev-idp; DEVELOPMENT ONLY: in-memory keys and
+# sessions, http issuer). Build from the repository root: docker build -f infra/docker/dev-idp.Dockerfile -t gtb-dev-idp .
+# It runs TypeScript through tsx, so unlike the service images it keeps tsx and the infra/dev-idp sources.
+# oidc-provider is a dependency of the test workspace (test/package.json), hence that file in the build.
 
 # Base image: node:24-bookworm-slim (Node 24 LTS on Debian 12), pinned by the digest of its multi-platform
 # index (linux/amd64, arm64, ppc64le): the tag as published on 2026-08-25 with Node 24.19.0, as recorded in
@@ -31,7 +32,6 @@ WORKDIR /app
 COPY --from=build --chown=root:root /src/package.json ./package.json
 COPY --from=build --chown=root:root /src/node_modules ./node_modules
 COPY --from=build --chown=root:root /src/shared ./shared
-COPY --chown=root:root test/fixtures/idp ./test/fixtures/idp
 COPY --chown=root:root infra/dev-idp ./infra/dev-idp
 COPY --chown=root:root infra/docker/healthcheck.mjs ./healthcheck.mjs
 USER node

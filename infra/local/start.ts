@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSandbox } from '@gtb/sandbox';
-import { startIdp } from '../../test/fixtures/idp/index.js';
+import { startDevIdp } from '../dev-idp/dev-idp.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const env = process.env;
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   cleanups.push(() => sandbox.close());
   say(`sandbox   ${sandbox.url} (Genesys Cloud look-alike; admin API /__sandbox with x-sandbox-key: ${adminKey})`);
 
-  const idp = await startIdp({
+  const idp = await startDevIdp({
     port: ports.idp,
     clients: [
       { client_id: 'demo-app', client_secret: 'demo-app-secret', extraClaims: { groups: ['sales-apps'] } },
@@ -87,7 +87,12 @@ async function main(): Promise<void> {
       { client_id: 'ops-admin', client_secret: 'ops-admin-secret', extraClaims: { roles: ['gtb-admin'] } },
     ],
     // The operator console signs in here (authorization code + PKCE) as one of these people.
-    publicClients: [{ client_id: 'gtb-console', redirect_uris: [`http://127.0.0.1:${ports.broker}/console/callback`] }],
+    // Its sign-out ends the IdP session too (RP-initiated logout) and comes back to the console.
+    publicClients: [{
+      client_id: 'gtb-console',
+      redirect_uris: [`http://127.0.0.1:${ports.broker}/console/callback`],
+      post_logout_redirect_uris: [`http://127.0.0.1:${ports.broker}/console/`],
+    }],
     users: [
       { username: 'operator', password: consolePassword, name: 'Dev Operator', claims: { roles: ['gtb-admin'] } },
       { username: 'viewer', password: consolePassword, name: 'Dev Viewer (not an admin)' },
@@ -95,7 +100,7 @@ async function main(): Promise<void> {
     accessTokenTtl: 3600,
   });
   cleanups.push(() => idp.close());
-  say(`idp       ${idp.issuer} (oidc-provider; clients demo-app, streamer, ops-admin)`);
+  say(`idp       ${idp.issuer} (development IdP, infra/dev-idp: oidc-provider; clients demo-app, streamer, ops-admin; console client gtb-console)`);
 
   mkdirSync(stateDir, { recursive: true });
   const configFile = join(stateDir, 'broker.json');

@@ -26,4 +26,13 @@ ensure('idp_clients', () => JSON.stringify([
   { client_id: 'streamer', client_secret: streamer, extraClaims: { groups: ['sales-apps'] } },
   { client_id: 'ops-admin', client_secret: secret(), extraClaims: { roles: ['gtb-admin'] } },
 ], null, 2));
+// People who sign in to the operator console at the dev IdP's page: an admin, and one who is not.
+const users = ensure('idp_users', () => {
+  const password = secret();
+  return JSON.stringify([
+    { username: 'operator', password, name: 'Dev Operator', claims: { roles: ['gtb-admin'] } },
+    { username: 'viewer', password, name: 'Dev Viewer (not an admin)' },
+  ], null, 2);
+});
 console.log(`development secrets are in ${dir}`);
+console.log(`operator console: http://127.0.0.1:8080/console/ as operator / ${JSON.parse(users)[0].password}`);

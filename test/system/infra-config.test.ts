@@ -118,14 +118,23 @@ test('the runbook covers the operations and names every broker metric', async ()
   for (const name of names) assert.ok(runbook.includes(`\`${name}`), `the runbook explains ${name}`);
 });
 
-test('dev IdP settings: clients from a variable or a file; bad input has a stable code', (t) => {
+test('dev IdP settings: clients, console client and users from variables or files; bad input has a stable code', (t) => {
   const clients = [{ client_id: 'demo-app', client_secret: 'demo-app-secret', extraClaims: { groups: ['sales-apps'] } }];
   const config = readDevIdpConfig({ IDP_PORT: '9300', IDP_CLIENTS: JSON.stringify(clients) });
-  assert.deepEqual(config, { port: 9300, clients, accessTokenTtl: 3600, audience: 'api://gtb-broker' });
+  assert.deepEqual(config, { port: 9300, clients, publicClients: [], users: [], accessTokenTtl: 3600, audience: 'api://gtb-broker' });
+  const publicClients = [{ client_id: 'gtb-console', redirect_uris: ['http://127.0.0.1:8080/console/callback'], post_logout_redirect_uris: ['http://127.0.0.1:8080/console/'] }];
+  const users = [{ username: 'operator', password: 'operator-password', claims: { roles: ['gtb-admin'] } }];
   const dir = mkdtempSync(join(tmpdir(), 'gtb-dev-idp-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'clients.json'), JSON.stringify(clients));
   assert.equal(readDevIdpConfig({ IDP_CLIENTS_FILE: join(dir, 'clients.json') }).clients[0]?.client_id, 'demo-app');
+  writeFileSync(join(dir, 'users.json'), JSON.stringify(users));
+  const withUsers = readDevIdpConfig({ IDP_CLIENTS: JSON.stringify(clients), IDP_PUBLIC_CLIENTS: JSON.stringify(publicClients), IDP_USERS_FILE: join(dir, 'users.json') });
+  assert.deepEqual([withUsers.publicClients, withUsers.users], [publicClients, users]);
+  assert.throws(() => readDevIdpConfig({ IDP_CLIENTS: JSON.stringify(clients), IDP_USERS: JSON.stringify([...users, ...users]) }), { code: 'ERR_CONFIG_INVALID' });
+  assert.throws(() => readDevIdpConfig({ IDP_CLIENTS: JSON.stringify(clients), IDP_PUBLIC_CLIENTS: JSON.stringify([{ client_id: 'c', redirect_uris: ['not a url'] }]) }), { code: 'ERR_CONFIG_INVALID' });
+  assert.throws(() => readDevIdpConfig({ IDP_CLIENTS: JSON.stringify(clients), IDP_USERS: JSON.stringify([{ username: 'u', password: 'shortpw' }]) }), (err: Error & { code?: string }) =>
+    err.code === 'ERR_CONFIG_INVALID' && err.message.includes('IDP_USERS') && !err.message.includes('shortpw'));
   assert.throws(() => readDevIdpConfig({}), { code: 'ERR_CONFIG_INVALID' });
   assert.throws(() => readDevIdpConfig({ IDP_CLIENTS: '[{' }), { code: 'ERR_CONFIG_INVALID' });
   assert.throws(() => readDevIdpConfig({ IDP_CLIENTS: JSON.stringify(clients), IDP_PORT: 'x' }), { code: 'ERR_CONFIG_INVALID' });
@@ -134,10 +143,14 @@ test('dev IdP settings: clients from a variable or a file; bad input has a stabl
     err.code === 'ERR_CONFIG_INVALID' && !err.message.includes('short'));
 });
 
-test('infra/dev-idp/main.ts serves OpenID discovery and issues a client-credentials token', { timeout: 30_000 }, async (t) => {
+test('infra/dev-idp/main.ts serves OpenID discovery, issues a client-credentials token and shows the console client its sign-in page', { timeout: 30_000 }, async (t) => {
   const clients = [{ client_id: 'demo-app', client_secret: 'demo-app-secret' }];
+  const publicClients = [{ client_id: 'gtb-console', redirect_uris: ['http://127.0.0.1:8080/console/callback'] }];
+  const users = [{ username: 'operator', password: 'operator-password', claims: { roles: ['gtb-admin'] } }];
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(INFRA, 'dev-idp', 'main.ts')], {
-    cwd: ROOT, env: { ...process.env, IDP_PORT: '0', IDP_CLIENTS: JSON.stringify(clients) }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT,
+    env: { ...process.env, IDP_PORT: '0', IDP_CLIENTS: JSON.stringify(clients), IDP_PUBLIC_CLIENTS: JSON.stringify(publicClients), IDP_USERS: JSON.stringify(users) },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise((r) => child.once('exit', r));
   t.after(async () => { if (child.exitCode === null) child.kill('SIGTERM'); await exited; });
@@ -153,8 +166,18 @@ test('infra/dev-idp/main.ts serves OpenID discovery and issues a client-credenti
     child.stderr.on('data', onData);
     void exited.then(() => { clearTimeout(timer); reject(new Error(`dev idp exited: ${output}`)); });
   });
-  const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as { issuer: string; token_endpoint: string };
+  const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as { issuer: string; token_endpoint: string; authorization_endpoint: string; end_session_endpoint?: string };
   assert.equal(discovery.issuer, issuer);
+  assert.equal(discovery.end_session_endpoint, `${issuer}/session/end`, 'RP-initiated logout is offered');
+  // The console's authorization request (code + PKCE) leads to the IdP's own sign-in form.
+  const authorize = new URL(discovery.authorization_endpoint);
+  for (const [k, v] of Object.entries({ client_id: 'gtb-console', redirect_uri: publicClients[0]!.redirect_uris[0]!, response_type: 'code', scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' })) authorize.searchParams.set(k, v);
+  const started = await fetch(authorize, { redirect: 'manual' });
+  assert.equal(started.status, 303);
+  const cookie = started.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const signInPage = await fetch(new URL(started.headers.get('location')!, issuer), { headers: { cookie } });
+  assert.equal(signInPage.status, 200);
+  assert.match(await signInPage.text(), /<form method="post" action="\/interaction\/[^"]+\/login"/);
   const res = await fetch(discovery.token_endpoint, {
     method: 'POST',
     headers: { authorization: `Basic ${Buffer.from('demo-app:demo-app-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
@@ -163,4 +186,5 @@ test('infra/dev-idp/main.ts serves OpenID discovery and issues a client-credenti
   assert.equal(res.status, 200);
   assert.equal(((await res.json()) as { token_type: string }).token_type, 'Bearer');
   assert.ok(!output.includes('demo-app-secret'), 'the client secret is never logged');
+  assert.ok(!output.includes('operator-password'), 'no password is logged');
 });

@@ -50,6 +50,11 @@ export interface WorkerStatus {
   receiving: boolean;
   /** The primary channel's fingerprint (never its id: whoever has the id can open the socket). */
   channelFingerprint: string | undefined;
+  /**
+   * When the primary channel expires (epoch ms, the `expires` of its create answer, which the
+   * expiry timer rolls over ahead of): the state reporter publishes it for the console.
+   */
+  channelExpiresAt?: number | undefined;
   rollovers: number;
   failed: string | undefined;
 }
@@ -246,7 +251,8 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
     },
     resyncGap: (g) => resyncer.gapClosed({ ...g, ...(deps.shard === undefined ? {} : { shard: deps.shard }), ...(resyncer.backfill.length ? { backfill: resyncer.backfill } : {}) }),
     status: () => ({
-      stream: stream.name, receiving: channels.receiving(), channelFingerprint: channels.primary()?.socket.channel.fingerprint, rollovers: channels.count(), failed,
+      stream: stream.name, receiving: channels.receiving(), channelFingerprint: channels.primary()?.socket.channel.fingerprint,
+      channelExpiresAt: channels.primary()?.socket.channel.expiresAt, rollovers: channels.count(), failed,
     }),
     async stop() {
       stopping.abort();

@@ -4,7 +4,8 @@
  * prints a table and writes test/bench/results/bench-<timestamp>.json. See README.md.
  * Environment (all optional): BENCH_ROUNDS, BENCH_DURATION_MS, BENCH_CONNECTIONS, BENCH_CALLERS,
  * BENCH_ONLY=hit,storm,sdk (default; `scale` adds the scale-out measurement of issue 6),
- * BENCH_SCALE_REQUESTS, REDIS_URL. `stream-rate` and `stream-rotation` add the streamer measurements of
+ * BENCH_SCALE_REQUESTS, REDIS_URL. `tracing` adds the cost of tracing on the hit path (issue 12:
+ * off, sampler 0, sampler 1). `stream-rate` and `stream-rotation` add the streamer measurements of
  * issue 5 (BENCH_STREAM_RATES=500,1000,… overrides the rate steps).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -26,6 +27,7 @@ import { formatMemory, memoryChecks, runMemory, type MemoryResult } from './scen
 import { formatScaleOut, runScaleOut, scaleOutChecks, type ScaleOutResult } from './scenarios/scale-out.js';
 import { formatStreamRate, runStreamRate, streamRateChecks, type StreamRateResult } from './scenarios/stream-rate.js';
 import { formatStreamRotation, runStreamRotation, streamRotationChecks, type StreamRotationResult } from './scenarios/stream-rotation.js';
+import { formatTracingOverhead, runTracingOverhead, type TracingOverheadResult } from './scenarios/tracing-overhead.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 /** Whole-run budget: past it every child is stopped and the run fails (the issue allows ~4 min). */
@@ -59,7 +61,8 @@ async function main(): Promise<number> {
   const registry = new ChildRegistry();
   const budgetMs = RUN_BUDGET_MS + (only.has('scale') ? SCALE_BUDGET_MS : 0)
     + (only.has('memory') ? (intFromEnv('BENCH_MEMORY_LOAD_S', 60, 600) + intFromEnv('BENCH_MEMORY_GROWTH_S', 60, 600) + 120) * 1000 : 0)
-    + ['stream-rate', 'stream-rotation'].filter((n) => only.has(n)).length * STREAM_BUDGET_MS;
+    + ['stream-rate', 'stream-rotation'].filter((n) => only.has(n)).length * STREAM_BUDGET_MS
+    + (only.has('tracing') ? 2 * 60_000 : 0);
   const budget = setTimeout(() => {
     console.error(`bench: over its ${budgetMs / 1000} s budget; stopping every child`);
     void registry.stopAll().finally(() => process.exit(1));
@@ -84,7 +87,7 @@ async function main(): Promise<number> {
     appToken: await idp.clientCredentialsToken(CLIENTS.app.client_id),
     log: (line) => console.log(line),
   };
-  type Extra = { memory?: MemoryResult; scaleOut?: ScaleOutResult; streamRate?: StreamRateResult; streamRotation?: StreamRotationResult };
+  type Extra = { memory?: MemoryResult; scaleOut?: ScaleOutResult; streamRate?: StreamRateResult; streamRotation?: StreamRotationResult; tracingOverhead?: TracingOverheadResult };
   const results: Omit<BenchResults, 'checks' | 'durationMs' | 'machine'> & Extra = { startedAt: startedAt.toISOString(), errors: [] };
   const attempt = async (name: string, fn: () => Promise<void>) => {
     try {
@@ -97,6 +100,7 @@ async function main(): Promise<number> {
   };
   try {
     if (only.has('hit')) await attempt('hit path', async () => { results.hitPath = await runHitPath(ctx, hitSettings); });
+    if (only.has('tracing')) await attempt('tracing overhead', async () => { results.tracingOverhead = await runTracingOverhead(ctx, hitSettings); });
     if (only.has('storm')) await attempt('cold storm', async () => { results.coldStorm = await runColdStorm(ctx, { replicas: 4, callersPerReplica: callers, timeoutMs: 30_000 }); });
     if (only.has('memory')) {
       await attempt('memory', async () => {
@@ -146,6 +150,7 @@ async function main(): Promise<number> {
   if (full.scaleOut) console.log(`\n${formatScaleOut(full.scaleOut)}`);
   if (full.streamRate) console.log(`\n${formatStreamRate(full.streamRate)}`);
   if (full.streamRotation) console.log(`\n${formatStreamRotation(full.streamRotation)}`);
+  if (full.tracingOverhead) console.log(`\n${formatTracingOverhead(full.tracingOverhead)}`);
   console.log(`\n${formatTable(full)}`);
   const file = await writeResults(RESULTS_DIR, full);
   console.log(`\nresults: ${file} (${(full.durationMs / 1000).toFixed(1)} s)`);

@@ -22,7 +22,7 @@ export interface BrokerProcess {
 }
 
 /** Starts one broker process with `config` (the pre-parse object) and waits for /readyz. */
-export async function startBrokerProcess(registry: ChildRegistry, options: { name: string; config: Record<string, unknown>; dir: string; readyTimeoutMs?: number; execArgv?: string[] }): Promise<BrokerProcess> {
+export async function startBrokerProcess(registry: ChildRegistry, options: { name: string; config: Record<string, unknown>; dir: string; readyTimeoutMs?: number; execArgv?: string[]; env?: Record<string, string> }): Promise<BrokerProcess> {
   const port = await freePort();
   const http = { ...(options.config['http'] as Record<string, unknown>), host: '127.0.0.1', port };
   const file = join(options.dir, `${options.name}.json`);
@@ -30,7 +30,7 @@ export async function startBrokerProcess(registry: ChildRegistry, options: { nam
   // BENCH_CPU_PROF_DIR=<dir>: each broker writes a V8 CPU profile there when it exits (open it in Chrome DevTools).
   const profDir = process.env['BENCH_CPU_PROF_DIR'];
   const execArgv = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${options.name}.cpuprofile`] : [];
-  const proc = registry.spawnTs(options.name, MAIN, { GTB_BROKER_CONFIG_FILE: file }, [...execArgv, ...(options.execArgv ?? [])], 'server');
+  const proc = registry.spawnTs(options.name, MAIN, { ...options.env, GTB_BROKER_CONFIG_FILE: file }, [...execArgv, ...(options.execArgv ?? [])], 'server');
   const url = `http://127.0.0.1:${port}`;
   const died = new Promise<never>((_resolve, reject) => {
     proc.once('exit', (code, signal) => reject(new Error(`${options.name} exited (${code ?? signal}) before it was ready`)));

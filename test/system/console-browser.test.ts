@@ -1,20 +1,23 @@
 // The operator console in a real browser (Debian's chromium driven by playwright-core) against the
-// real system: sandbox Genesys, the IdP with its sign-in page, a broker serving /console/, and a
-// streamer reporting its state. Signs in through the IdP, watches a token count down, rotates and
-// sees the new fingerprint and token.rotated arrive without a reload, releases a lease, sees a
-// stream's events per second move and a gap appear after the sandbox drops the socket, checks a
-// non-admin gets a clear refusal, signs out; axe-core on every view (no serious or critical
-// violation, light and dark); a screenshot of each view in test/artifacts/console/ (git-ignored).
+// real system: sandbox Genesys, the development IdP (infra/dev-idp) with its sign-in page, a broker
+// serving /console/, and a streamer reporting its state. Signs in through the IdP, watches a token
+// count down, rotates and sees the new fingerprint and token.rotated arrive without a reload,
+// releases a lease, sees a stream's events per second move, its channel expiry, and a gap appear
+// after the sandbox drops the socket, revokes and sees token.revoked arrive, signs out (which ends
+// the IdP session: RP-initiated logout) and signs in as someone else in the same browser, who gets a
+// clear refusal; axe-core on every view and on the IdP's pages (no serious or critical violation,
+// light and dark); a screenshot of each view in test/artifacts/console/ (git-ignored).
+// CONSOLE_SCREENSHOT=docs/console.png also writes the README's screenshot (the profile view).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Page } from 'playwright-core';
+import { chromium, type Locator, type Page } from 'playwright-core';
 import { startSandbox } from '@gtb/sandbox';
 import { createRedis, waitReady } from '@gtb/redis';
 import { startIdp } from '../fixtures/idp/index.js';
@@ -33,6 +36,17 @@ const TOPIC = 'v2.users.00000000-0000-4000-8000-0000000000c1.presence';
 const PASSWORD = 'console-test-password';
 /** Visible state is waited for, never slept for: generous on a busy 2-core machine. */
 const WAIT = { timeout: 20_000 };
+
+/** True when the built console is missing or older than one of its sources. */
+function consoleBuildIsStale(): boolean {
+  const built = join(CONSOLE_ASSETS_DIR, 'app.js');
+  if (!existsSync(built) || !existsSync(join(CONSOLE_ASSETS_DIR, 'index.html'))) return true;
+  const builtAt = statSync(built).mtimeMs;
+  const sources = join(ROOT, 'services', 'broker', 'console');
+  const newer = (dir: string): boolean => readdirSync(dir, { withFileTypes: true }).some((e) =>
+    e.isDirectory() ? newer(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs > builtAt);
+  return newer(sources);
+}
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -60,13 +74,14 @@ async function checkView(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
-test('operator console in chromium: sign in, live profile, rotate, release, stream rate and gap, refusal, sign out; axe on every view', { timeout: 150_000 }, async (t) => {
+test('operator console in chromium: sign in, live profile, rotate, release, stream rate, channel expiry and gap, revoke, sign out at the IdP, another user and a refusal; axe on every view', { timeout: 240_000 }, async (t) => {
   if (!existsSync(CHROMIUM)) {
     t.skip(`${CHROMIUM} is not installed (npm test installs Debian's chromium: test/scripts/ensure-tools.mjs)`);
     return;
   }
-  // The broker's build makes the console; a test run from a checkout that has not built it builds it.
-  if (!existsSync(join(CONSOLE_ASSETS_DIR, 'index.html'))) execFileSync(process.execPath, [join(ROOT, 'services', 'broker', 'console', 'build.mjs')], { stdio: 'ignore' });
+  // The broker's build makes the console; a checkout that has not built it, or has changed its
+  // sources since, builds it here, so that the test never drives a stale console.
+  if (consoleBuildIsStale()) execFileSync(process.execPath, [join(ROOT, 'services', 'broker', 'console', 'build.mjs')], { stdio: 'ignore' });
   mkdirSync(SHOTS, { recursive: true });
 
   const prefix = `test-console-${Math.random().toString(16).slice(2, 10)}`;
@@ -76,7 +91,7 @@ test('operator console in chromium: sign in, live profile, rotate, release, stre
   const brokerUrl = `http://127.0.0.1:${brokerPort}`;
   const idp = await startIdp({
     clients: Object.values(CLIENTS),
-    publicClients: [{ client_id: 'gtb-console', redirect_uris: [`${brokerUrl}/console/callback`] }],
+    publicClients: [{ client_id: 'gtb-console', redirect_uris: [`${brokerUrl}/console/callback`], post_logout_redirect_uris: [`${brokerUrl}/console/`] }],
     users: [
       { username: 'operator', password: PASSWORD, name: 'Test Operator', claims: { roles: ['gtb-admin'] } },
       { username: 'viewer', password: PASSWORD, name: 'Test Viewer' },
@@ -126,16 +141,26 @@ test('operator console in chromium: sign in, live profile, rotate, release, stre
   page.on('console', (m) => { if (/Content Security Policy|Refused to/i.test(m.text())) cspViolations.push(m.text()); });
   page.on('pageerror', (e) => pageErrors.push(e.message));
 
+  /** From the console's signed-out page: the IdP must ask who signs in (no session left there). */
   const signIn = async (user: string) => {
-    await page.goto(`${brokerUrl}/console/`);
-    await page.getByRole('button', { name: /^Sign in with/ }).click();
+    await page.getByRole('button', { name: /^Sign in with/ }).click(WAIT);
     await page.getByLabel('User name').fill(user, WAIT);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
   };
+  /** The console's Sign out, then the IdP's question (RP-initiated logout), back to the console. */
+  const signOut = async (from: Locator = page.getByRole('banner'), screenshot?: string) => {
+    await from.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign out of the development IdP?' }).waitFor(WAIT);
+    if (screenshot) await checkView(page, screenshot);
+    await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+    await page.getByTestId('signed-out').filter({ hasText: 'Your session at the IdP has ended too' }).waitFor(WAIT);
+    assert.equal(new URL(page.url()).pathname + new URL(page.url()).search, '/console/', 'the return from the IdP cleaned the address bar');
+  };
   const card = page.getByTestId('profile-sales');
 
   await t.test('signs in through the IdP page and sees the profile with a token that counts down', async () => {
+    await page.goto(`${brokerUrl}/console/`);
     await signIn('operator');
     // The ID token names the operator by `sub` (the console asks only for `openid`).
     await page.getByTestId('who').filter({ hasText: 'operator' }).waitFor(WAIT);
@@ -144,6 +169,7 @@ test('operator console in chromium: sign in, live profile, rotate, release, stre
     const first = await card.getByTestId('time-left').innerText();
     await page.waitForFunction((before) => textOf('[data-testid="profile-sales"] [data-testid="time-left"]') !== before, first, WAIT);
     await checkView(page, 'profiles');
+    if (process.env.CONSOLE_SCREENSHOT) copyFileSync(join(SHOTS, 'profiles.png'), resolve(ROOT, process.env.CONSOLE_SCREENSHOT));
   });
 
   await t.test('rotates from the page: the fingerprint changes and token.rotated arrives without a reload', async () => {
@@ -183,6 +209,8 @@ test('operator console in chromium: sign in, live profile, rotate, release, stre
     await page.getByRole('link', { name: 'Streams' }).click();
     const stream = page.getByTestId('stream-presence');
     await stream.getByText('owner, receiving').waitFor(WAIT);
+    // The channel's expiry as the streamer reports it (channelExpiresAt), not a dash.
+    await stream.getByTestId('channel-age-expiry').filter({ hasText: /\/ in \d/ }).first().waitFor(WAIT);
     const generating = sandbox.admin.generateEvents({ topic: TOPIC, count: 600, ratePerSecond: 60 });
     await page.waitForFunction(() => Number(textOf('[data-testid="stream-presence"] [data-testid="eps"]')) > 0, undefined, WAIT);
     await generating;
@@ -192,6 +220,22 @@ test('operator console in chromium: sign in, live profile, rotate, release, stre
     await page.emulateMedia({ colorScheme: 'dark' });
     await checkView(page, 'streams-dark');
     await page.emulateMedia({ colorScheme: 'light' });
+  });
+
+  await t.test('revokes from the page, after asking: token.revoked arrives in the feed', async () => {
+    await page.getByRole('link', { name: 'Profiles' }).click();
+    const before = await card.getByTestId('fingerprint').filter({ hasText: /^[0-9a-f]{12}$/ }).innerText(WAIT);
+    await card.getByRole('button', { name: 'Revoke token…' }).click();
+    const dialog = page.getByRole('dialog');
+    // The streamer's lease is live: the dialog says the broker rotates first and revokes the previous token after the grace period.
+    await dialog.getByText(/first rotates/).waitFor(WAIT);
+    await checkView(page, 'revoke-confirm');
+    await dialog.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByTestId('activity').locator('[data-type="token.revoked"]').filter({ hasText: `fingerprint ${before}` }).waitFor(WAIT);
+    await page.getByRole('link', { name: 'Events' }).click();
+    await page.getByLabel('Type').selectOption('token.revoked');
+    await page.getByTestId('feed').locator('[data-type="token.revoked"]').filter({ hasText: `fingerprint ${before}` }).first().waitFor(WAIT);
+    await page.getByLabel('Type').selectOption('');
   });
 
   await t.test('a narrow window: no sideways scrolling, every view still there', async () => {
@@ -204,34 +248,24 @@ test('operator console in chromium: sign in, live profile, rotate, release, stre
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 
-  await t.test('signs out: the token is gone with the page state', async () => {
-    await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByTestId('signed-out').waitFor(WAIT);
+  await t.test('signs out, which ends the IdP session: the IdP asks, and the console says so', async () => {
+    await signOut(undefined, 'idp-sign-out');
     await checkView(page, 'signed-out');
   });
 
-  await t.test('a non-admin gets a clear refusal, not a blank page', async () => {
-    // Another person, another browser profile (no IdP session of the operator's).
-    const otherDir = await mkdtemp(join(tmpdir(), 'gtb-console-chromium-'));
-    t.after(() => rm(otherDir, { recursive: true, force: true }));
-    const other = await chromium.launchPersistentContext(otherDir, {
-      executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 800 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'],
-    });
-    t.after(() => other.close());
-    const viewer = other.pages()[0] ?? await other.newPage();
-    viewer.on('pageerror', (e) => pageErrors.push(e.message));
-    await viewer.goto(`${brokerUrl}/console/`);
-    await viewer.getByRole('button', { name: /^Sign in with/ }).click();
-    await viewer.getByLabel('User name').fill('viewer', WAIT);
-    await viewer.getByLabel('Password').fill(PASSWORD);
-    await viewer.getByRole('button', { name: 'Sign in' }).click();
-    const refusal = viewer.getByTestId('refusal');
+  await t.test('someone else signs in from the same browser: a non-admin gets a clear refusal, not a blank page', async () => {
+    // The IdP shows its form again (its session ended), so another person can sign in here.
+    await signIn('viewer');
+    const refusal = page.getByTestId('refusal');
     await refusal.getByText('ERR_ADMIN_REQUIRED').waitFor(WAIT);
     assert.match(await refusal.innerText(), /Administrator rights required/);
-    await checkView(viewer, 'refusal');
-    await refusal.getByRole('button', { name: 'Sign out' }).click();
-    await viewer.getByTestId('signed-out').waitFor(WAIT);
+    assert.equal(await page.getByTestId('who').innerText(), 'viewer');
+    await checkView(page, 'refusal');
+    await signOut(refusal);
+    // And back to the operator, once more through the IdP's form.
+    await signIn('operator');
+    await card.getByTestId('fingerprint').filter({ hasText: /^[0-9a-f]{12}$/ }).waitFor(WAIT);
+    assert.equal(await page.getByTestId('who').innerText(), 'operator');
   });
 
   assert.deepEqual(cspViolations, [], 'the console runs under its CSP without a violation');

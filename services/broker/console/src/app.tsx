@@ -24,7 +24,8 @@ interface Pending { title: string; body: preact.ComponentChildren; confirmLabel:
 interface Activity { title: string; subject: string; since: number; outcome: string | undefined; failed: boolean }
 
 /** The signed-in console: the four views, live, and the three actions with confirmation. */
-export function App(props: { config: ConsoleConfig; session: Session; onSignOut: () => void }) {
+/** `onSignOut(true)`: the operator asked (the IdP session ends too); without it, the token ran out or was refused. */
+export function App(props: { config: ConsoleConfig; session: Session; onSignOut: (asked?: boolean) => void }) {
   const tokenRef = useRef<string | undefined>(props.session.accessToken);
   const api = useMemo(() => createApi(() => tokenRef.current), []);
   const [view, setView] = useState<ViewId>(viewOf(location.hash));
@@ -68,7 +69,7 @@ export function App(props: { config: ConsoleConfig; session: Session; onSignOut:
       setError(undefined);
     } catch (err) {
       if (err instanceof ApiError && err.status === 403) setRefusal(err);
-      else if (err instanceof ApiError && err.status === 401) props.onSignOut();
+      else if (err instanceof ApiError && err.status === 401) props.onSignOut(false);
       else setError((err as Error).message);
     }
   }, []);
@@ -99,11 +100,11 @@ export function App(props: { config: ConsoleConfig; session: Session; onSignOut:
 
   // The IdP token ends: so does the console's access (nothing renews it silently).
   useEffect(() => {
-    const t = setTimeout(props.onSignOut, Math.max(0, props.session.expiresAt - Date.now()));
+    const t = setTimeout(() => props.onSignOut(false), Math.max(0, props.session.expiresAt - Date.now()));
     return () => clearTimeout(t);
   }, []);
 
-  const signOut = () => { tokenRef.current = undefined; props.onSignOut(); };
+  const signOut = () => { tokenRef.current = undefined; props.onSignOut(true); };
 
   const runPending = async () => {
     const p = pending!;

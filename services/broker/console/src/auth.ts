@@ -13,11 +13,17 @@ export interface Session {
   accessToken: string;
   expiresAt: number;
   name: string;
+  /** The ID token, kept (in memory) only as the hint of the IdP sign-out (RP-initiated logout). */
+  idToken: string | undefined;
 }
 
 /** Only the PKCE verifier and state cross the redirect (sessionStorage); no token is ever stored. */
 const PENDING = 'gtb-console-pending-sign-in';
 const redirectUri = () => new URL('/console/callback', location.origin).href;
+/** Where the IdP sends the browser back after ending its session; register it as a post-logout redirect URI. */
+const postLogoutRedirectUri = () => new URL('/console/', location.origin).href;
+/** The `state` the IdP hands back on that return, so the page can say the sign-out is complete. */
+export const SIGNED_OUT_STATE = 'gtb-console-signed-out';
 
 async function server(config: ConsoleConfig): Promise<{ as: oauth.AuthorizationServer; insecure: boolean }> {
   const issuer = new URL(config.issuer);
@@ -64,5 +70,25 @@ export async function completeSignIn(config: ConsoleConfig): Promise<Session> {
   const result = await oauth.processAuthorizationCodeResponse(as, client, response);
   const claims = oauth.getValidatedIdTokenClaims(result);
   const name = typeof claims?.['name'] === 'string' ? claims['name'] : String(claims?.sub ?? 'operator');
-  return { accessToken: result.access_token, expiresAt: Date.now() + (result.expires_in ?? 300) * 1000, name };
+  return { accessToken: result.access_token, expiresAt: Date.now() + (result.expires_in ?? 300) * 1000, name, idToken: result.id_token };
+}
+
+/**
+ * Ends the operator's session at the IdP too (OpenID Connect RP-initiated logout), when the IdP
+ * offers an `end_session_endpoint`: without it the IdP would sign the same person in again at
+ * once, and nobody else could sign in from this browser. The browser goes to the IdP, which asks,
+ * ends its session and sends it back to /console/. Answers false when the IdP offers no such
+ * endpoint: the caller then forces the sign-in page on the next sign-in (`prompt=login`) instead.
+ */
+export async function endIdpSession(config: ConsoleConfig, session: Session): Promise<boolean> {
+  if (!config.clientId) return false;
+  const { as } = await server(config);
+  if (!as.end_session_endpoint) return false;
+  const url = new URL(as.end_session_endpoint);
+  url.searchParams.set('client_id', config.clientId);
+  if (session.idToken) url.searchParams.set('id_token_hint', session.idToken);
+  url.searchParams.set('post_logout_redirect_uri', postLogoutRedirectUri());
+  url.searchParams.set('state', SIGNED_OUT_STATE);
+  location.assign(url.href);
+  return true;
 }

@@ -3,13 +3,16 @@ import { useEffect, useState } from 'preact/hooks';
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { App } from './app.js';
-import { completeSignIn, signIn, type ConsoleConfig, type Session } from './auth.js';
+import { completeSignIn, endIdpSession, signIn, SIGNED_OUT_STATE, type ConsoleConfig, type Session } from './auth.js';
 
 type State =
   | { kind: 'loading' }
   | { kind: 'signed-out'; config: ConsoleConfig; message?: string; forceLogin: boolean }
   | { kind: 'signed-in'; config: ConsoleConfig; session: Session }
   | { kind: 'broken'; message: string };
+
+const SIGNED_OUT_HERE = 'You are signed out of the console: the token was only in this page\'s memory and is gone.';
+const SIGNED_OUT = `${SIGNED_OUT_HERE} Your session at the IdP has ended too.`;
 
 function Root() {
   const [state, setState] = useState<State>({ kind: 'loading' });
@@ -32,6 +35,12 @@ function Root() {
         }
         return;
       }
+      if (new URLSearchParams(location.search).get('state') === SIGNED_OUT_STATE) {
+        // Back from the IdP's sign-out: its session is over too, so the next sign-in asks who.
+        history.replaceState(null, '', '/console/');
+        setState({ kind: 'signed-out', config, message: SIGNED_OUT, forceLogin: false });
+        return;
+      }
       setState({ kind: 'signed-out', config, forceLogin: false });
     })();
   }, []);
@@ -39,7 +48,19 @@ function Root() {
   if (state.kind === 'loading') return <main class="boot"><h1>Operator console</h1><p>Loading…</p></main>;
   if (state.kind === 'broken') return <main class="boot"><h1>Operator console</h1><p class="error" role="alert">{state.message}</p></main>;
   if (state.kind === 'signed-in') {
-    return <App config={state.config} session={state.session} onSignOut={() => setState({ kind: 'signed-out', config: state.config, message: 'You are signed out. The token was only in this page\'s memory and is gone.', forceLogin: true })} />;
+    const { config, session } = state;
+    const onSignOut = (asked?: boolean) => {
+      if (!asked) {
+        // The token expired or the broker refused it: the IdP session may well still be good.
+        setState({ kind: 'signed-out', config, message: 'Your session ended: the IdP token expired or the broker no longer accepts it. Sign in again.', forceLogin: false });
+        return;
+      }
+      setState({ kind: 'signed-out', config, message: 'Signing out at the IdP…', forceLogin: true });
+      void endIdpSession(config, session).then((leaving) => {
+        if (!leaving) setState({ kind: 'signed-out', config, message: `${SIGNED_OUT_HERE} The IdP offers no sign-out, so the next sign-in asks for a user name again.`, forceLogin: true });
+      }, (err: Error) => setState({ kind: 'signed-out', config, message: `${SIGNED_OUT_HERE} Signing out at the IdP failed (${err.message}); the next sign-in asks for a user name again.`, forceLogin: true }));
+    };
+    return <App config={config} session={session} onSignOut={onSignOut} />;
   }
   const { config } = state;
   return (

@@ -45,7 +45,7 @@ export function StreamsView(props: { streams: StreamsAnswer | undefined; rates: 
                         <td>{r.owner ? (r.receiving ? 'owner, receiving' : 'owner, connecting') : 'standby'}{r.failed ? <span class="warn"> — {r.failed}</span> : null}</td>
                         <td>{r.sockets}</td>
                         <td><code>{r.channel_fingerprint ?? '—'}</code></td>
-                        <td>{r.channel_opened_at ? duration(props.now - Date.parse(r.channel_opened_at)) : '—'} / {r.channel_expires_at ? `in ${duration(Date.parse(r.channel_expires_at) - props.now)}` : '—'}</td>
+                        <td data-testid="channel-age-expiry">{r.channel_opened_at ? duration(props.now - Date.parse(r.channel_opened_at)) : '—'} / {r.channel_expires_at ? `in ${duration(Date.parse(r.channel_expires_at) - props.now)}` : '—'}</td>
                         <td>{r.topics}</td>
                         <td>{r.events_per_second.toFixed(1)}</td>
                         <td>{r.lag_ms === null ? '—' : `${r.lag_ms.toFixed(1)} ms`}</td>

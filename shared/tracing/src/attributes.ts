@@ -7,7 +7,7 @@
  */
 
 /** A string that looks like a credential: a JWT, or a long run of base64url / hex characters. */
-const CREDENTIAL_LIKE = /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}|[A-Za-z0-9+/_=-]{40,}/;
+const CREDENTIAL_LIKE = /eyJ[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*){1,2}|[A-Za-z0-9+/_=-]{40,}/;
 
 /** Path segments after these are capabilities (a channel id is the connect URI's secret part). */
 const CAPABILITY_SEGMENT = /\/(channels)\/[^/?#\s]+/gi;

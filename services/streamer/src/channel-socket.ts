@@ -104,6 +104,14 @@ export function openChannelSocket(options: ChannelSocketOptions): ChannelSocket 
   const tick = Math.max(25, Math.min(heartbeatTimeoutMs, pongTimeoutMs, pingIntervalMs) / 4);
   const watchdog = setInterval(check, tick);
   watchdog.unref();
+  // When the last check ran: a check that comes late (the event loop was blocked: GC, CPU
+  // starvation) runs in the timers phase before the loop has read the frames that arrived during
+  // the stall, so it would take the process's own pause for the peer's silence. It gives no
+  // verdict; the next one, after the loop has read the socket, does (only one in a row is skipped,
+  // so a loop that is always late still gets verdicts).
+  // Real time (performance.now), not the injected clock: it measures the timer's own lateness.
+  let lastCheckAt = performance.now();
+  let skippedLate = false;
 
   function sendPing(t: number): void {
     const seen: SeenBefore = {
@@ -119,6 +127,14 @@ export function openChannelSocket(options: ChannelSocketOptions): ChannelSocket 
   function check(): void {
     if (ended) return;
     const t = now();
+    const checkAt = performance.now();
+    const late = checkAt - lastCheckAt > 2 * tick + 50;
+    lastCheckAt = checkAt;
+    if (late && !skippedLate) {
+      skippedLate = true;
+      return;
+    }
+    skippedLate = false;
     if (receivingAt === undefined) {
       if (t - startedAt > connectTimeoutMs) finish({ reason: 'no frame after connecting', planned: false }, true);
       return;

@@ -154,7 +154,7 @@ test('operator console in chromium: sign in, live profile, rotate, release, stre
     await page.getByRole('heading', { name: 'Sign out of the development IdP?' }).waitFor(WAIT);
     if (screenshot) await checkView(page, screenshot);
     await page.getByRole('button', { name: 'Yes, sign me out' }).click();
-    await page.getByTestId('signed-out').filter({ hasText: 'Your session at the IdP has ended too' }).waitFor(WAIT);
+    await page.getByTestId('signed-out').filter({ hasText: 'The IdP was asked to end your session there too' }).waitFor(WAIT);
     assert.equal(new URL(page.url()).pathname + new URL(page.url()).search, '/console/', 'the return from the IdP cleaned the address bar');
   };
   const card = page.getByTestId('profile-sales');

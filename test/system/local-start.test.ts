@@ -10,6 +10,7 @@ import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startPrivateRedis } from '../support/redis-server.js';
 import { waitFor } from '../support/wait.js';
+import { signInWithPassword } from '../support/password-sign-in.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const READY_LINE = 'Ctrl-C stops everything.';
@@ -132,8 +133,24 @@ test('npm start runs the system and every command it prints works; Ctrl-C stops 
   // The operator console: its URL and the dev user, and the page's sign-in settings answer.
   const consoleLine = /console +(http:\/\/\S+\/console\/) \(operator console: sign in as operator \/ (\S+);/.exec(stdout);
   assert.ok(consoleLine, `npm start prints the console URL and the dev user:\n${stdout}`);
-  const consoleConfig = await (await fetch(`${consoleLine[1]}config.json`)).json() as { clientId: string };
+  const consoleConfig = await (await fetch(`${consoleLine[1]}config.json`)).json() as { clientId: string; issuer: string };
   assert.equal(consoleConfig.clientId, 'gtb-console');
+  // Signing in as the printed users works at the dev IdP (infra/dev-idp): the operator is an admin at
+  // the broker, the viewer is refused; the IdP offers the sign-out the console's Sign out uses.
+  const idpLine = /idp +(http:\/\/\S+) \(development IdP, infra\/dev-idp/.exec(stdout);
+  assert.equal(idpLine?.[1], consoleConfig.issuer, 'the console signs in at the dev IdP npm start runs');
+  const discovery = await (await fetch(`${consoleConfig.issuer}/.well-known/openid-configuration`)).json() as { end_session_endpoint?: string };
+  assert.ok(discovery.end_session_endpoint, 'the dev IdP offers RP-initiated logout');
+  const signInAs = async (username: string) => (await signInWithPassword({
+    issuer: consoleConfig.issuer, clientId: 'gtb-console', redirectUri: `${consoleLine[1]}callback`, username, password: consoleLine[2]!,
+  })).accessToken;
+  const profilesAs = async (username: string) => fetch(`${consoleLine[1]!.replace(/\/console\/$/, '')}/v1/profiles`, { headers: { authorization: `Bearer ${await signInAs(username)}` } });
+  const asOperator = await profilesAs('operator');
+  assert.equal(asOperator.status, 200);
+  assert.deepEqual(((await asOperator.json()) as { profiles: { name: string }[] }).profiles.map((p) => p.name), ['sales']);
+  const asViewer = await profilesAs('viewer');
+  assert.equal(asViewer.status, 403);
+  assert.equal(((await asViewer.json()) as { code: string }).code, 'ERR_ADMIN_REQUIRED');
 
   const commands = parseGuide(stdout);
   // Step 3 blocks by design ("in another terminal"): it runs beside the others, as a second terminal.

@@ -12,7 +12,8 @@ type State =
   | { kind: 'broken'; message: string };
 
 const SIGNED_OUT_HERE = 'You are signed out of the console: the token was only in this page\'s memory and is gone.';
-const SIGNED_OUT = `${SIGNED_OUT_HERE} Your session at the IdP has ended too.`;
+// The IdP sends the browser back whichever answer the operator gave there, so the page says what it knows.
+const SIGNED_OUT = `${SIGNED_OUT_HERE} The IdP was asked to end your session there too: unless you chose to stay signed in, the next sign-in asks who you are.`;
 
 function Root() {
   const [state, setState] = useState<State>({ kind: 'loading' });
@@ -36,7 +37,7 @@ function Root() {
         return;
       }
       if (new URLSearchParams(location.search).get('state') === SIGNED_OUT_STATE) {
-        // Back from the IdP's sign-out: its session is over too, so the next sign-in asks who.
+        // Back from the IdP's sign-out question (RP-initiated logout).
         history.replaceState(null, '', '/console/');
         setState({ kind: 'signed-out', config, message: SIGNED_OUT, forceLogin: false });
         return;

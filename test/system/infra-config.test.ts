@@ -143,6 +143,24 @@ test('dev IdP settings: clients, console client and users from variables or file
     err.code === 'ERR_CONFIG_INVALID' && !err.message.includes('short'));
 });
 
+test('compose: the dev IdP registers the console client the brokers use, with both brokers\' callback and sign-out return', () => {
+  const compose = parse(readFileSync(join(INFRA, 'compose.yaml'), 'utf8'), { merge: true }) as {
+    services: Record<string, { environment?: Record<string, string>; secrets?: string[] }>;
+  };
+  const broker = parse(readFileSync(join(INFRA, 'config', 'broker.yaml'), 'utf8')) as { console?: { clientId?: string } };
+  const idp = compose.services['idp']!;
+  assert.ok(idp.secrets?.includes('idp_users') && idp.environment?.['IDP_USERS_FILE'] === '/run/secrets/idp_users', 'the console users come from a docker secret');
+  const config = readDevIdpConfig({ ...idp.environment, IDP_CLIENTS_FILE: undefined, IDP_USERS_FILE: undefined, IDP_CLIENTS: JSON.stringify([{ client_id: 'demo-app', client_secret: 'demo-app-secret' }]) });
+  const client = config.publicClients.find((c) => c.client_id === broker.console?.clientId);
+  assert.ok(client, `the dev IdP registers console.clientId ${broker.console?.clientId}`);
+  const ports = Object.values(compose.services).map((svc) => svc.environment?.['GTB_BROKER_HTTP__PORT']).filter((x): x is string => !!x);
+  assert.equal(ports.length, 2);
+  for (const port of ports) {
+    assert.ok(client.redirect_uris.includes(`http://127.0.0.1:${port}/console/callback`), `broker on ${port}: callback registered`);
+    assert.ok(client.post_logout_redirect_uris?.includes(`http://127.0.0.1:${port}/console/`), `broker on ${port}: sign-out return registered`);
+  }
+});
+
 test('infra/dev-idp/main.ts serves OpenID discovery, issues a client-credentials token and shows the console client its sign-in page', { timeout: 30_000 }, async (t) => {
   const clients = [{ client_id: 'demo-app', client_secret: 'demo-app-secret' }];
   const publicClients = [{ client_id: 'gtb-console', redirect_uris: ['http://127.0.0.1:8080/console/callback'] }];

@@ -113,12 +113,15 @@ test('console APIs: profiles with mint history, lifecycle feed (JSON and live SS
     });
     await sys.redis.set(`${sys.prefix}:streamer-state:s1`, report('s1', now, true), 'PX', 30_000);
     await sys.redis.set(`${sys.prefix}:streamer-state:s2`, report('s2', now - 20_000, false), 'PX', 30_000);
+    // Each replica lists itself in the index, as the streamer's state reporter does; s3's key has expired.
+    await sys.redis.zadd(`${sys.prefix}:streamer-states`, now, 's1', now - 20_000, 's2', now - 120_000, 's3');
     await sys.redis.xadd(`${sys.prefix}:events:{presence}`, '*', 'event', '{}');
     const body = await (await sys.get('/v1/streams', 'admin')).json() as {
       replicas: { instance: string; alive: boolean }[];
       streams: { name: string; mode: string; owners: string[]; last_event_at: string | null; replicas: { instance: string; events_per_second: number; channel_fingerprint: string | null }[] }[];
     };
     assert.deepEqual(body.replicas.map((r) => [r.instance, r.alive]), [['s1', true], ['s2', false]]);
+    assert.deepEqual(await sys.redis.zrange(`${sys.prefix}:streamer-states`, 0, -1), ['s2', 's1'], 'a replica whose key expired leaves the index');
     const presence = body.streams.find((s) => s.name === 'presence')!;
     assert.equal(presence.mode, 'active-passive');
     assert.deepEqual(presence.owners, ['s1']);

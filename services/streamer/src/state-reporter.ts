@@ -34,7 +34,7 @@ const sumBy = (values: Values, stream: string) => values.filter((v) => v.labels[
 
 /**
  * Each replica writes what it knows of its streams to `keys.streamerState(instance)` every
- * `intervalMs`, with a TTL of 30 heartbeats: the broker's `/v1/streams` (and the operator console)
+ * `intervalMs`, with a TTL of 30 heartbeats, and lists itself in `keys.streamerStateIndex()`: the broker's `/v1/streams` (and the operator console)
  * reads them all, tells a dead replica (no heartbeat for three intervals) from a quiet one (a
  * heartbeat with 0 events/s), and forgets it when the key expires. Rates are deltas of the
  * replica's own counters between two heartbeats. Channels by fingerprint only, as everywhere
@@ -42,7 +42,8 @@ const sumBy = (values: Values, stream: string) => values.filter((v) => v.labels[
  */
 export function startStateReporter(options: StateReporterOptions): { stop(): Promise<void> } {
   const { instanceId, config, redis, keys, metrics, logger, status, now = Date.now, intervalMs = 2000 } = options;
-  const key = keys.streamerState(instanceId.replace(/[^A-Za-z0-9_.:-]/g, '-'));
+  const member = instanceId.replace(/[^A-Za-z0-9_.:-]/g, '-');
+  const key = keys.streamerState(member);
   let previous: { at: number; out: Values; lagSum: Values; lagCount: Values } | undefined;
   let stopped = false;
   let writing: Promise<unknown> = Promise.resolve();
@@ -82,6 +83,8 @@ export function startStateReporter(options: StateReporterOptions): { stop(): Pro
     });
     previous = { at, out: out.values as Values, lagSum, lagCount };
     await redis.set(key, JSON.stringify({ instance: instanceId, reportedAt: at, intervalMs, streams }), 'PX', intervalMs * 30);
+    // Listed apart from the key (two commands: in a Cluster they live on different slots); a reader drops a member whose key expired.
+    await redis.zadd(keys.streamerStateIndex(), at, member);
   }
 
   const tick = () => {
@@ -97,6 +100,7 @@ export function startStateReporter(options: StateReporterOptions): { stop(): Pro
       clearInterval(timer);
       await writing;
       await redis.del(key).catch(() => undefined);
+      await redis.zrem(keys.streamerStateIndex(), member).catch(() => undefined);
     },
   };
 }

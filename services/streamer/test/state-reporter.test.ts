@@ -109,9 +109,10 @@ test('a replica reports each configured stream: role, channel fingerprint and ex
   assert.equal(queues!.failed?.length, 300, 'a failure is cut to 300 characters');
   assert.equal(queues!.eventsPerSecond, 0);
 
-  // The key names the instance with only safe characters, and holds the newest report.
+  // The key names the instance with only safe characters, and holds the newest report; the index lists it.
   const stored = JSON.parse((await redis.get(keys.streamerState('replica-1-a')))!) as Report;
   assert.ok(stored.reportedAt >= report.reportedAt);
+  assert.deepEqual(await redis.zrange(keys.streamerStateIndex(), 0, -1), ['replica-1-a']);
   for (const r of written) {
     const text = JSON.stringify(r);
     assert.ok(!text.includes(CHANNEL_ID), 'no channel id in a report');
@@ -136,6 +137,9 @@ test('the heartbeat: the key lives 30 intervals, is rewritten each interval, and
   assert.ok(stored.reportedAt > written[before - 1]!.reportedAt, 'the stored report is a newer heartbeat');
   // A replica that runs no stream still reports every configured one, as not owned.
   assert.deepEqual(stored.streams.map((s) => [s.name, s.owner, s.channel]), [['presence', false, null], ['queues', false, null]]);
+  const score = Number(await redis.zscore(keys.streamerStateIndex(), 'replica-2'));
+  assert.ok(written.some((r) => r.reportedAt === score), 'the index scores the replica by the time of a report');
   await reporter.stop();
   assert.equal(await redis.exists(key), 0, 'a graceful stop deletes the key');
+  assert.equal(await redis.zscore(keys.streamerStateIndex(), 'replica-2'), null, 'and leaves the index');
 });

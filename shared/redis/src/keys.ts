@@ -57,6 +57,12 @@ export function createKeys(prefix = 'gtb') {
     streamerState: (instance: string) => `${prefix}:streamer-state:${instance}`,
     /** Pattern matching every replica's streamer state (SCAN). */
     streamerStatePattern: () => `${prefix}:streamer-state:*`,
+    /**
+     * Which replicas report streamer state: a sorted set of the `instance` of `streamerState`, scored
+     * by the last report (epoch ms). Readers find the reports here, not by SCAN: a busy stream keeps
+     * a dedupe key per event, tens of thousands of keys a bounded SCAN would not get through.
+     */
+    streamerStateIndex: () => `${prefix}:streamer-states`,
     /** Pub/sub channel of one lifecycle event type. */
     lifecycleChannel: (type: string) => `${prefix}:lifecycle:${type}`,
     /** Pattern matching every lifecycle channel. */

@@ -44,21 +44,15 @@ export function createStreamStates(options: { redis: RedisClient; keys: Keys; fe
   const { redis, keys, feed, now } = options;
 
   async function reports(): Promise<StreamerReport[]> {
-    const names: string[] = [];
-    // In a Cluster each master holds some of the keys: scan them all.
-    const nodes = 'nodes' in redis && typeof redis.nodes === 'function' ? redis.nodes('master') : [redis];
-    for (const node of nodes) {
-      let cursor = '0';
-      for (let i = 0; i < 100; i++) {
-        const [next, batch] = await node.scan(cursor, 'MATCH', keys.streamerStatePattern(), 'COUNT', 200);
-        names.push(...batch);
-        cursor = next;
-        if (cursor === '0') break;
-      }
-    }
+    // The replicas list themselves (a bounded read); SCAN would have to walk every dedupe key.
+    const members = await redis.zrevrange(keys.streamerStateIndex(), 0, 999);
+    const names = members.map((m) => keys.streamerState(m));
     if (names.length === 0) return [];
     // One GET each: in a Cluster the keys live on different slots.
     const raws = await Promise.all(names.map((k) => redis.get(k)));
+    // A replica that stopped without deleting its entry is forgotten once its key has expired.
+    const gone = members.filter((_, i) => raws[i] === null);
+    if (gone.length) await redis.zrem(keys.streamerStateIndex(), ...gone).catch(() => undefined);
     const out: StreamerReport[] = [];
     for (const raw of raws) {
       if (!raw) continue;

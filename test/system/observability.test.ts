@@ -124,8 +124,11 @@ test('every metric the rules and dashboards name is exported by a running broker
   assert.equal(left!.metric.profile, 'sales');
   const seconds = Number(left!.value[1]);
   assert.ok(seconds > 3000 && seconds <= 3600, `about an hour left on a fresh token (got ${seconds})`);
-  // Both targets are up, and the streamer's series arrive too.
-  const up = await query('up');
-  assert.deepEqual(up.map((r) => `${r.metric.job}=${r.value[1]}`).sort(), ['gtb-broker=1', 'gtb-streamer=1']);
-  assert.ok((await query('gtb_streamer_owner')).length > 0);
+  // Both targets are scraped (each on its own schedule, so the streamer's first scrape may come later), and
+  // the streamer's series arrive too.
+  await waitFor('Prometheus to have scraped both targets', async () => {
+    const up = await query('up');
+    return up.map((r) => `${r.metric.job}=${r.value[1]}`).sort().join(',') === 'gtb-broker=1,gtb-streamer=1';
+  }, { timeoutMs: 30_000, intervalMs: 500 });
+  await waitFor('the streamer\'s series in Prometheus', async () => (await query('gtb_streamer_owner')).length > 0, { timeoutMs: 30_000, intervalMs: 500 });
 });

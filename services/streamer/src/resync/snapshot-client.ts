@@ -5,8 +5,8 @@ import type { RateGate } from './rate-gate.js';
 
 /**
  * The REST snapshots a resync reads, each turned into the `eventBody` shape of the topic it stands
- * for, so that a consumer applies it like an event (docs/genesys-behaviour.md § Event bodies and
- * snapshots; the SDK models named there).
+ * for, so that a consumer applies it like an event (the SDK models named in
+ * docs/genesys-behaviour.md § Event bodies and snapshots).
  */
 export interface SnapshotClient {
   /** `GET /api/v2/users/presences/purecloud/bulk` (≤ 50 ids a call) → userId → `PresenceEventUserPresence` shape. */

@@ -34,11 +34,18 @@ export function conversationStateOf(topic: string, body: Record<string, unknown>
   return { id: body.id, ended };
 }
 
-/** `maxPerTopic` bounds memory: the oldest in-progress id is forgotten first. */
+/**
+ * `maxPerTopic` bounds memory: the oldest in-progress id is forgotten first. Ended ids are remembered
+ * too (as many): Genesys does not promise order, and an earlier in-progress event of a conversation
+ * delivered after its end must not bring it back (the sandbox's `reorder` fault did, and every
+ * resync then fetched dozens of long-ended conversations).
+ */
 export function createConversationTracker(maxPerTopic: number): ConversationTracker {
   const byTopic = new Map<string, Set<string>>();
+  const endedByTopic = new Map<string, Set<string>>();
   return {
     observe(topic, state) {
+      if (!state.ended && endedByTopic.get(topic)?.has(state.id)) return;
       this.settle(topic, state.id, state.ended);
     },
     live: (topic) => [...(byTopic.get(topic) ?? [])],
@@ -46,6 +53,10 @@ export function createConversationTracker(maxPerTopic: number): ConversationTrac
       let set = byTopic.get(topic);
       if (ended) {
         set?.delete(id);
+        let done = endedByTopic.get(topic);
+        if (!done) endedByTopic.set(topic, (done = new Set()));
+        done.add(id);
+        if (done.size > maxPerTopic) done.delete(done.values().next().value!);
         return;
       }
       if (!set) byTopic.set(topic, (set = new Set()));

@@ -43,21 +43,44 @@ function compact(o: Json): Json {
   return o;
 }
 
+const isUnauthorized = (err: unknown) => isGtbError(err) && err.code === 'ERR_UPSTREAM_REJECTED'
+  && err.details?.upstreamStatus === 401;
+
+/** How long a snapshot call that met a 401 waits for the worker's replacement token. */
+export const TOKEN_REPLACEMENT_WAIT_MS = 15_000;
+
 export function createSnapshotClient(options: SnapshotClientOptions): SnapshotClient {
   const { gate, attempts, now, signal } = options;
 
+  /** True once the leased token differs from `used` (polled; false after TOKEN_REPLACEMENT_WAIT_MS). */
+  async function tokenReplaced(used: string | undefined, abort: AbortSignal): Promise<boolean> {
+    const deadline = now() + TOKEN_REPLACEMENT_WAIT_MS;
+    while (!abort.aborted && now() < deadline) {
+      try {
+        if (options.api().token !== used) return true;
+      } catch { /* no token leased at the moment */ }
+      await sleep(100, abort).catch(() => undefined);
+    }
+    return false;
+  }
+
   /** One call through the gate; 429 pauses everyone for its Retry-After, 5xx and network errors retry. */
   async function call(method: string, path: string, body?: unknown, allow404 = false): Promise<unknown> {
+    let used: string | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
         return await gate.run(async () => {
           const { api, token } = options.api();
+          used = token;
           const res = await api.request(token, method, path, body);
           if (res.status === 404 && allow404) return undefined;
           if (res.status !== 200) throw mapApiError(res, now(), `${method} ${path.split('?')[0]}`);
           return JSON.parse(res.text) as unknown;
         }, signal);
       } catch (err) {
+        // 401: the token was revoked (the worker is replacing it: the socket heard token_revoked).
+        // Calls read the current token each time, so wait for the replacement and try again.
+        if (isUnauthorized(err) && attempt < attempts && await tokenReplaced(used, signal)) continue;
         const retryable = !isGtbError(err) || err.code === 'ERR_UPSTREAM_THROTTLED' || err.code === 'ERR_UPSTREAM_UNAVAILABLE';
         if (isGtbError(err) && err.code === 'ERR_UPSTREAM_THROTTLED') gate.pause((err.retryAfter ?? 3) * 1000);
         if (!retryable || attempt >= attempts || signal.aborted) throw err;

@@ -143,10 +143,11 @@ export function createGapTracker(options: GapTrackerOptions): GapTracker {
     await begun.get(g.gapId);
     let spans: [number, number][] = [[g.from, Math.max(g.from, to)]];
     if (ha === 'active-active') {
-      // Others record what they hear every refresh, up to their last frame: give them a ping interval to catch up.
-      const deadline = now() + (wait ? options.freshMs : 0);
+      // Others record what they hear every refresh, up to their last frame: give them a ping interval
+      // to catch up, and the reorder allowance (their records cover only up to that before their last frame).
+      const deadline = now() + (wait ? options.freshMs + config.reorderAllowanceMs : 0);
       for (;;) {
-        spans = await coverage.uncovered(g.from, Math.max(g.from, to), g.instance).catch(() => [[g.from, Math.max(g.from, to)]] as [number, number][]);
+        spans = await coverage.uncovered(g.from, Math.max(g.from, to), g.instance, config.reorderAllowanceMs).catch(() => [[g.from, Math.max(g.from, to)]] as [number, number][]);
         if (spans.length === 0 || now() >= deadline || stopping.signal.aborted) break;
         // Worth waiting only for a replica that receives now and may not have recorded it yet.
         if (!(await coverage.othersHeardSince(now() - options.freshMs, g.instance).catch(() => false))) break;

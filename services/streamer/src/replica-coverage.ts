@@ -28,8 +28,13 @@ export interface ReplicaCoverage {
   record(since: number, lastHeard: number): Promise<void>;
   /** True when a replica other than `exclude` heard the stream at or after `at`. */
   othersHeardSince(at: number, exclude: string): Promise<boolean>;
-  /** What of `[from, to]` no replica other than `exclude` received (sorted, disjoint). */
-  uncovered(from: number, to: number, exclude: string): Promise<Span[]>;
+  /**
+   * What of `[from, to]` no replica other than `exclude` received (sorted, disjoint). An interval
+   * covers only up to `inFlightMs` before its last frame: that frame (a heartbeat, a pong, a
+   * `token_revoked` notice sent after the channel stopped delivering) proves nothing about events
+   * generated while it was on its way, so two replicas cut at once must not cover each other's loss.
+   */
+  uncovered(from: number, to: number, exclude: string, inFlightMs?: number): Promise<Span[]>;
 }
 
 export function createReplicaCoverage(options: { redis: RedisClient; key: string; instanceId: string; retentionMs: number; now: () => number }): ReplicaCoverage {
@@ -59,8 +64,10 @@ export function createReplicaCoverage(options: { redis: RedisClient; key: string
     async othersHeardSince(at, exclude) {
       return (await intervals(at)).some((r) => r.instance !== exclude);
     },
-    async uncovered(from, to, exclude) {
-      const covering = (await intervals(from)).filter((r) => r.instance !== exclude && r.since <= to).sort((a, b) => a.since - b.since);
+    async uncovered(from, to, exclude, inFlightMs = 0) {
+      const covering = (await intervals(from + inFlightMs))
+        .map((r) => ({ ...r, until: r.until - inFlightMs }))
+        .filter((r) => r.instance !== exclude && r.since <= to && r.until > r.since).sort((a, b) => a.since - b.since);
       const gaps: Span[] = [];
       let cursor = from;
       for (const r of covering) {

@@ -33,6 +33,7 @@ import { readRawOutput, sandboxSnapshot, type RawEntry } from './support/output-
 
 const enabled = process.env.STREAMER_SOAK === '1';
 const RATE = Number(process.env.STREAMER_SOAK_RATE ?? 1_000);
+const REORDER_ALLOWANCE_MS = 2_000; // gaps.reorderAllowanceMs, the default
 
 /** Events generated in one synchronous call: all of them between `at` and `until` (ms). */
 interface Batch { first: number; last: number; at: number; until: number }
@@ -105,6 +106,7 @@ test('fault soak: every sandbox fault on one and both replicas, revocations and 
   const fault = (f: Fault) => sys.sandbox.admin.injectFault(f);
   const onChannels = (ids: string[], f: (channelId: string) => Fault) => { for (const id of ids) fault(f(id)); };
   const revocations: { at: number; kind: string }[] = [];
+  let killedAt: number | undefined;
   const revokeAtGenesys = async (kind: string) => {
     const idToken = await sys.idp.clientCredentialsToken(CLIENTS.app.client_id);
     const res = await fetch(`${sys.broker.url}/v1/tokens/sales`, { headers: { authorization: `Bearer ${idToken}` } });
@@ -169,6 +171,7 @@ test('fault soak: every sandbox fault on one and both replicas, revocations and 
         throw new Error(`${err.message}\n${replicas.flatMap((r) => r.lines.filter((l) => /resync|gap/.test(l)).slice(-8)).join('\n')}`);
       });
       await sleep(1_000);
+      killedAt = Date.now();
       await a.kill();
       await sleep(3_500);
     }),
@@ -209,19 +212,28 @@ test('fault soak: every sandbox fault on one and both replicas, revocations and 
   const generatedIn = (from: number, to: number) => batches.filter((x) => x.at >= from && x.until <= to).reduce((n, x) => n + x.last - x.first + 1, 0);
   const lostIn = (from: number, to: number) => missing.filter((m) => { const g = generatedAt(m); return g.at >= from && g.until <= to; });
   const outside = missing.filter((m) => { const g = generatedAt(m); return !gaps.some((gap) => g.at >= gap.from && g.until <= gap.to); });
-  // Covered: some replica received (an event written with its receipt time) inside the span the gap
-  // says no one received, i.e. after the reporting replica's last event and before the gap's end.
-  const receipts = events.map((e) => Date.parse(e.fields.received_at!)).sort((x, y) => x - y);
+  // Covered: another replica received (an event written with its receipt time and instance)
+  // inside the span the gap says no one received, i.e. after the reporting replica's last event and
+  // before the gap's end. A replica's reception proves coverage only up to the reorder allowance
+  // before its last frame (the streamer's rule: that frame may have been sent after delivery
+  // stopped), i.e. up to the `from` of its next gap, or up to the SIGKILL.
+  const instanceOf = (g: Gap) => g.source.split('/').at(-1)!;
+  const cutOf = (instance: string, r: number) => Math.min(
+    ...gaps.filter((g) => instanceOf(g) === instance && g.from + REORDER_ALLOWANCE_MS >= r).map((g) => g.from),
+    instance === names[0] && killedAt !== undefined && r <= killedAt ? killedAt - REORDER_ALLOWANCE_MS : Number.POSITIVE_INFINITY,
+  );
+  const receipts = events.map((e) => ({ at: Date.parse(e.fields.received_at!), instance: e.fields.instance! }));
   const coveredGaps = gaps.filter((g) => {
     const start = Math.max(g.from, g.lastSequence === undefined ? g.from : generatedAt(g.lastSequence).until) + 1;
-    return g.to - 1 > start && receipts.some((r) => r > start && r < g.to - 1);
+    return receipts.some((r) => r.instance !== instanceOf(g) && r.at > start && r.at < g.to - 1 && r.at <= cutOf(r.instance, r.at));
   });
   const lostByPhase = windows.map((w) => ({ ...w, lost: missing.filter((m) => { const g = generatedAt(m); return g.at >= w.from && g.at < w.to; }).length }));
   const lostByKind: Record<string, number> = {};
   for (const w of lostByPhase) lostByKind[`${w.kind}/${w.scope}`] = (lostByKind[`${w.kind}/${w.scope}`] ?? 0) + w.lost;
-  const revocationToReceiving = revocations.map((r) => {
-    // The gaps the revocation opened: they close after it and began (less the allowance) about then.
-    const closing = gaps.filter((g) => g.to >= r.at && g.from <= r.at + 3_000).map((g) => g.to - r.at);
+  const revocationToReceiving = revocations.map((r, i) => {
+    // The gaps the revocation opened: they close after it (before the next one) and began about then.
+    const next = revocations[i + 1]?.at ?? Number.POSITIVE_INFINITY;
+    const closing = gaps.filter((g) => g.to >= r.at && g.to < next && g.from <= r.at + 3_000).map((g) => g.to - r.at);
     return { kind: r.kind, anyReplicaMs: closing.length ? Math.min(...closing) : null, bothMs: closing.length ? Math.max(...closing) : null };
   });
   const gapEntries = raw.filter((e) => e.fields.kind === 'stream.gap');

@@ -17,6 +17,9 @@
  * needs STREAMER_SOAK=1. About 90 s. Prints lost events per fault kind, the gaps and their total
  * window, and the time from each revocation to receiving again.
  *
+ * STREAMER_SOAK_TRACE=<path prefix> also prints each phase as it ends and writes each replica's
+ * log lines to <prefix>-<pid>.log.
+ *
  * HTTP faults (latency, error5xx, api-throttle, token-throttle) act on routes, not on a replica:
  * "one replica" for them means only one replica meets them (it alone reconnects through them).
  */

@@ -6,13 +6,13 @@ import { liveChannel } from '../channels.js';
 import { bump } from '../counters.js';
 import { newUuid } from '../ids.js';
 import type { SandboxState, SocketControl } from '../state.js';
-import { HEARTBEAT_FRAME, PONG_FRAME, eventFrame, isPingFrame, type EventFrame } from './frames.js';
+import { HEARTBEAT_FRAME, PONG_FRAME, eventFrame, isPingFrame } from './frames.js';
 
 interface Session {
   ws: WebSocket;
   channelId: string;
   heartbeat: NodeJS.Timeout;
-  reorder: { frame: EventFrame; text: string }[];
+  reorder: { topicName: string; text: string }[];
   reorderTimer: NodeJS.Timeout | undefined;
   delivered: number;
   openedAt: number;
@@ -110,8 +110,8 @@ export class SocketHub implements SocketControl {
     return n;
   }
 
-  /** Writes an event to a channel's socket through the stall, reorder and duplicate faults. */
-  deliver(channelId: string, frame: EventFrame): void {
+  /** Writes an event (its frame serialized once for every channel) to a channel's socket through the stall, reorder and duplicate faults. */
+  deliver(channelId: string, topicName: string, text: string): void {
     const session = this.#sessions.get(channelId);
     if (!session) return;
     const { faults, counters } = this.#state;
@@ -119,14 +119,13 @@ export class SocketHub implements SocketControl {
       bump(counters.eventsDroppedByChannel, channelId);
       return;
     }
-    const text = JSON.stringify(frame);
     const reorder = faults.peek('reorder', (f) => f.channelId === undefined || f.channelId === channelId);
     if (!reorder) {
       this.#flushReorder(session);
-      this.#write(session, frame, text);
+      this.#write(session, topicName, text);
       return;
     }
-    session.reorder.push({ frame, text });
+    session.reorder.push({ topicName, text });
     if (session.reorder.length >= reorder.window) this.#flushReorder(session);
     else session.reorderTimer ??= this.#later(REORDER_FLUSH_MS, () => this.#flushReorder(session));
   }
@@ -209,7 +208,7 @@ export class SocketHub implements SocketControl {
     this.#state.counters.heartbeatsSent += 1;
   }
 
-  #write(session: Session, frame: EventFrame, text: string): void {
+  #write(session: Session, topicName: string, text: string): void {
     if (session.ws.readyState !== session.ws.OPEN) return;
     const { counters, faults, options } = this.#state;
     session.delivered += 1;
@@ -219,7 +218,7 @@ export class SocketHub implements SocketControl {
     for (let i = 0; i < times; i++) {
       session.ws.send(text);
       bump(counters.eventsSentByChannel, session.channelId);
-      bump(counters.eventsSentByTopic, frame.topicName);
+      bump(counters.eventsSentByTopic, topicName);
     }
     if (times === 2) counters.eventsDuplicated += 1;
   }
@@ -232,7 +231,7 @@ export class SocketHub implements SocketControl {
     }
     const batch = session.reorder.reverse();
     session.reorder = [];
-    for (const { frame, text } of batch) this.#write(session, frame, text);
+    for (const { topicName, text } of batch) this.#write(session, topicName, text);
   }
 
   #stalled(channelId: string): boolean {

@@ -1,4 +1,4 @@
-import { GtbError, isGtbError, type FetchLike } from '@gtb/errors';
+import { GtbError, isGtbError, parseRetryAfter, type FetchLike } from '@gtb/errors';
 import { BrokerClientError, codeForAnswer, type Problem } from './broker-client-error.js';
 
 /**
@@ -43,14 +43,6 @@ export function assertBrokerUrl(option: string, url: unknown): string {
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new GtbError('ERR_CONFIG_INVALID', `option "${option}" must be an http(s) URL`);
   if (parsed.username || parsed.password) throw new GtbError('ERR_CONFIG_INVALID', `option "${option}" must not carry credentials`);
   return parsed.href.replace(/\/+$/, '');
-}
-
-/** `Retry-After` as seconds: an integer, or an HTTP date relative to `now`. */
-export function parseRetryAfter(value: string | null, now: number): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim());
-  const at = Date.parse(value);
-  return Number.isFinite(at) ? Math.max(0, Math.ceil((at - now) / 1000)) : undefined;
 }
 
 function problemOf(body: unknown): Problem {

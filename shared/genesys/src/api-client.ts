@@ -1,5 +1,5 @@
-import { GtbError, type FetchLike } from '@gtb/errors';
-import { assertBaseUrl, assertTimeout, exchange, joinUrl, parseRetryAfter, tryJson, type ReadResponse } from './http.js';
+import { GtbError, parseRetryAfter, type FetchLike } from '@gtb/errors';
+import { assertBaseUrl, assertTimeout, exchange, joinUrl, tryJson, type ReadResponse } from './http.js';
 
 export interface GenesysApiOptions {
   /** `https://api.<domain>` (see `hostsFor`) or the sandbox's URL. */

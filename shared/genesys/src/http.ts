@@ -38,19 +38,6 @@ function errName(err: unknown): string {
   return 'error';
 }
 
-/**
- * `Retry-After` in whole seconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3); undefined when
- * absent or unreadable. `nowMs` makes the date form testable.
- */
-export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
-  if (value === null) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  const date = Date.parse(trimmed);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, Math.ceil((date - nowMs) / 1000));
-}
-
 /** Parses JSON, undefined when it is not. */
 export function tryJson(text: string): unknown {
   try {

@@ -1,5 +1,5 @@
-import { GtbError, type FetchLike } from '@gtb/errors';
-import { assertBaseUrl, assertTimeout, exchange, joinUrl, parseRetryAfter, tryJson } from './http.js';
+import { GtbError, parseRetryAfter, type FetchLike } from '@gtb/errors';
+import { assertBaseUrl, assertTimeout, exchange, joinUrl, tryJson } from './http.js';
 
 /** A token as the login host returned it. `receivedAt` is the caller's clock (ms) when it arrived. */
 export interface ClientCredentialsToken {

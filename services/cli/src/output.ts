@@ -20,6 +20,8 @@ function hint(err: GtbError): string | undefined {
     case 'ERR_PROFILE_UNKNOWN': return 'list profiles with an admin identity, or check the spelling';
     case 'ERR_IDP_CREDENTIALS_REJECTED': return 'check GTB_IDP_CLIENT_ID and GTB_IDP_CLIENT_SECRET';
     case 'ERR_IDP_TOKEN_EXPIRED': return 'get a fresh IdP token (GTB_TOKEN / GTB_TOKEN_FILE)';
+    case 'ERR_IDP_TOKEN_TYPE': return 'send an access token from the IdP, not an ID token (the broker\'s idps[].acceptedTypes and allowIdTokens decide)';
+    case 'ERR_IDP_CLIENT_NOT_ALLOWED': return 'this IdP client is not in the broker\'s idps[].allowedClients: ask the broker admin to add it';
     case 'ERR_USAGE': return 'see gtb --help';
     default: return undefined;
   }

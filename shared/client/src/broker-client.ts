@@ -59,7 +59,11 @@ function fingerprintOf(token: string): string {
 }
 
 /** Answers that say the caller may no longer have the token: stop serving the cached one. */
-const AUTHORITATIVE_DENIALS = ['ERR_PROFILE_NOT_ALLOWED', 'ERR_PROFILE_UNKNOWN', 'ERR_IDP_TOKEN_INVALID', 'ERR_IDP_UNKNOWN_ISSUER'] as const;
+const AUTHORITATIVE_DENIALS = [
+  'ERR_PROFILE_NOT_ALLOWED', 'ERR_PROFILE_UNKNOWN', 'ERR_IDP_TOKEN_INVALID', 'ERR_IDP_UNKNOWN_ISSUER',
+  // The identity itself is refused: not an accepted kind of token, or issued to a client not allowed.
+  'ERR_IDP_TOKEN_TYPE', 'ERR_IDP_CLIENT_NOT_ALLOWED',
+] as const;
 
 /**
  * Builds a broker client. Tokens are cached per profile; past `refreshAhead` of the lifetime left

@@ -136,3 +136,45 @@ test('options are validated where the client is built', () => {
     assert.throws(() => createBrokerClient({ ...ok, ...bad } as never), (err: { code?: string }) => err.code === 'ERR_CONFIG_INVALID', JSON.stringify(bad));
   }
 });
+
+test('a refusal of the identity itself (token type, client not allowed) drops the cached token; a 503 keeps it', async (t) => {
+  let answer: { status: number; code?: string } = { status: 200 };
+  const server = await startContractServer(t, (_req, res) => {
+    if (answer.status !== 200) {
+      res.writeHead(answer.status, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ status: answer.status, code: answer.code, title: 'refused' }));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
+      access_token: 'genesys-token', token_type: 'Bearer', expires_in: 100, profile: 'sales', api_base_url: 'https://api.example.com', fingerprint: 'ba7816bf8f01',
+    }));
+  });
+  let clock = 1_000_000;
+  const refreshErrors: string[] = [];
+  const client = createBrokerClient({
+    url: server.url, getIdentityToken: async () => 'idp-token', now: () => clock, minTtlSeconds: 0,
+    onRefreshError: (err) => refreshErrors.push(err.code),
+  });
+  const settled = async () => { for (let i = 0; i < 20 && refreshErrors.length === 0; i += 1) await new Promise((r) => setTimeout(r, 25)); };
+  for (const code of ['ERR_IDP_TOKEN_TYPE', 'ERR_IDP_CLIENT_NOT_ALLOWED'] as const) {
+    answer = { status: 200 };
+    assert.equal((await client.getToken('sales', { forceRefresh: true })).fingerprint, 'ba7816bf8f01');
+    // Past refresh-ahead (80 % of 100 s): the cached token is served and a background refresh meets the refusal.
+    clock += 85_000;
+    answer = { status: 401, code };
+    refreshErrors.length = 0;
+    assert.equal((await client.getToken('sales')).fingerprint, 'ba7816bf8f01');
+    await settled();
+    assert.deepEqual(refreshErrors, [code]);
+    await assert.rejects(client.getToken('sales'), (err) => isBrokerClientError(err, code), `${code}: the cached token is no longer served`);
+  }
+  // A passing outage is not a refusal: the cached token stays.
+  answer = { status: 200 };
+  await client.getToken('sales', { forceRefresh: true });
+  clock += 85_000;
+  answer = { status: 503, code: 'ERR_REDIS_UNAVAILABLE' };
+  refreshErrors.length = 0;
+  await client.getToken('sales');
+  await settled();
+  assert.deepEqual(refreshErrors, ['ERR_REDIS_UNAVAILABLE']);
+  assert.equal((await client.getToken('sales')).fingerprint, 'ba7816bf8f01');
+});

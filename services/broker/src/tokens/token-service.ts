@@ -350,7 +350,8 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       waiters.close();
       subscriber.off('message', onMessage);
       listening = false;
-      if (started && channels.size > 0) await subscriber.unsubscribe(...channels.keys()).catch(() => undefined);
+      // Bounded: with Redis gone, ioredis would hold the UNSUBSCRIBE until it gives up reconnecting (~30 s).
+      if (started && channels.size > 0) await guardRedis(() => subscriber.unsubscribe(...channels.keys()), redisTimeoutMs, 'UNSUBSCRIBE ready').catch(() => undefined);
       const pending = Promise.allSettled([...refreshing.values()]);
       await Promise.race([pending, new Promise((r) => setTimeout(r, 5_000).unref())]);
       l1.clear();

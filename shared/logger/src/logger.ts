@@ -1,4 +1,5 @@
 import { pino, type Logger, type DestinationStream, type LevelWithSilent } from 'pino';
+import { turnDestination, type TurnDestination } from './turn-destination.js';
 
 /**
  * Keys whose values never reach a log line: tokens, secrets, connect URIs, credentials headers.
@@ -53,7 +54,10 @@ export interface LoggerOptions {
   /** The process or component name, e.g. `broker`. */
   name: string;
   level?: LevelWithSilent;
-  /** Where lines go; stdout when omitted. Tests pass a stream to read what was logged. */
+  /**
+   * Where lines go. When omitted: stdout, the lines of one event-loop turn in one write at the turn's
+   * end (turn-destination.ts; one destination per process). Tests pass a stream to read what was logged.
+   */
   destination?: DestinationStream;
   /** Fields on every line, e.g. `{ instance }`. */
   base?: Record<string, unknown>;
@@ -76,6 +80,16 @@ function isoTimeOncePerMs(): () => string {
   };
 }
 
+let stdout: TurnDestination | undefined;
+
+/** The log formatter of every logger createLogger makes. */
+const redactingFormatter = (object: Record<string, unknown>) => redactSecrets(object);
+
+/** True for createLogger's log formatter (fixed-line.ts writes lines only for loggers that use it). */
+export function isRedactingFormatter(formatter: unknown): boolean {
+  return formatter === redactingFormatter;
+}
+
 /** A pino JSON logger with the project's redaction rules. */
 export function createLogger(options: LoggerOptions): Logger {
   const { name, level = 'info', destination, base = {} } = options;
@@ -87,10 +101,10 @@ export function createLogger(options: LoggerOptions): Logger {
       timestamp: isoTimeOncePerMs(),
       formatters: {
         level: (label) => ({ level: label }),
-        log: (object) => redactSecrets(object),
+        log: redactingFormatter,
       },
     },
-    destination,
+    destination ?? (stdout ??= turnDestination({ fd: 1 })),
   );
   // pino applies a `bindings` formatter to the root only, so children's bindings are redacted here.
   // Every child inherits this method from the root (pino children are Object.create(parent)).

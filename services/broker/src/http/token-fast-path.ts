@@ -10,7 +10,7 @@ import type { Grant, TokenAccess } from '../tokens/token-access.js';
 import { TOKEN_ROUTE } from './token-route.js';
 import { callerKey, COUNTED, rateLimitHeaderValues } from './caller-rate-limit.js';
 import type { HttpRecorder } from './http-metrics.js';
-import { logRequest, requestIdOf } from './request-context.js';
+import { requestIdOf, requestLineWriter } from './request-context.js';
 import type { LocalHitStore } from './shared-rate-limit-store.js';
 
 export interface TokenFastPathOptions {
@@ -59,6 +59,7 @@ const PREFIX = TOKEN_ROUTE.slice(0, TOKEN_ROUTE.indexOf(':'));
  */
 export function tokenFastPath(options: TokenFastPathOptions): HitPath {
   const { identity, access, limiter, securityHeaders, record, answered, logger, now } = options;
+  const logRequest = requestLineWriter(logger);
 
   /** Answers from L1, or hands the (counted) request to the full path. */
   const finish = (req: IncomingMessage, res: ServerResponse, next: () => void, path: string, grant: Grant, hit: ClientRateLimitInfo, started: bigint, startedMs: number) => {
@@ -87,7 +88,7 @@ export function tokenFastPath(options: TokenFastPathOptions): HitPath {
     res.end(body);
     record(TOKEN_ROUTE, 'GET', 200, started);
     answered.inc();
-    if (logger.isLevelEnabled('info')) logRequest(logger, { method: 'GET', path }, 200, now() - startedMs, requestId);
+    if (logger.isLevelEnabled('info')) logRequest({ method: 'GET', path }, 200, now() - startedMs, requestId);
   };
 
   return (req, res, next) => {

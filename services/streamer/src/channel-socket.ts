@@ -184,6 +184,8 @@ export function openChannelSocket(options: ChannelSocketOptions): ChannelSocket 
     if (ended || isBinary) return;
     const t = now();
     const frame = parseFrame(data.toString(), options.eventTimeFields);
+    // Kept as received for the write (a Buffer unless the socket was set to another binaryType).
+    const raw = Buffer.isBuffer(data) ? data : undefined;
     lastFrameAt = t;
     if (frame.kind === 'pong') {
       ping = undefined;
@@ -204,7 +206,7 @@ export function openChannelSocket(options: ChannelSocketOptions): ChannelSocket 
       if (frame.correlationId !== undefined) lastEventId = frame.correlationId;
       if (frame.eventAt !== undefined) lastEventAt = frame.eventAt;
       options.push({
-        dedupeId: frame.dedupeId, topic: frame.topic, text: frame.text, receivedAt: t, channelFingerprint: channel.fingerprint,
+        dedupeId: frame.dedupeId, topic: frame.topic, text: raw ?? frame.text, receivedAt: t, channelFingerprint: channel.fingerprint,
         ...(frame.sequence === undefined ? {} : { sequence: frame.sequence }),
         ...(frame.correlationId === undefined ? {} : { correlationId: frame.correlationId }),
         ...(frame.conversation === undefined ? {} : { conversation: frame.conversation }),

@@ -1,7 +1,7 @@
 import type { Logger } from '@gtb/logger';
 import type { Keys, RedisClient } from '@gtb/redis';
 import { inSpan, tracerOf } from '@gtb/tracing';
-import { defineWriteCommand } from './write-script.js';
+import { defineWriteCommand, MAX_EVENTS_PER_CALL } from './write-script.js';
 import { sleep } from './backoff.js';
 import type { ConversationState } from './resync/conversation-tracker.js';
 
@@ -9,8 +9,12 @@ import type { ConversationState } from './resync/conversation-tracker.js';
 export interface PendingEvent {
   dedupeId: string;
   topic: string;
-  /** The frame as received. */
-  text: string;
+  /**
+   * The frame as received: the bytes off the socket for a Genesys event (written to Redis as they
+   * came: no copy on the JavaScript heap while buffered, no UTF-8 encoding again at the write), a
+   * string for the streamer's own entries.
+   */
+  text: string | Buffer;
   receivedAt: number;
   /** `fingerprint()` of the channel it came on (the id itself is a capability and stays in the process); none for the streamer's own entries. */
   channelFingerprint?: string;
@@ -146,14 +150,23 @@ export function createEventSink(options: EventSinkOptions): EventSink {
     const pipeline = redis.pipeline();
     const maxLen = String(options.maxStreamLength ?? 0);
     const fenceArg = String(fence ?? 0);
-    for (const e of batch) {
-      pipeline.gtbStreamWrite(keys.dedupe(stream, e.dedupeId), keys.events(stream), keys.ownerFence(stream),
-        options.dedupeWindowMs, maxLen, fenceArg,
-        'id', e.dedupeId, 'topic', e.topic, 'event', e.text,
-        'received_at', new Date(e.receivedAt).toISOString(), 'instance', options.instanceId,
-        ...(e.channelFingerprint === undefined ? [] : ['channel_fingerprint', e.channelFingerprint]),
-        ...(e.sequence === undefined ? [] : ['sequence', String(e.sequence)]),
-        ...(e.kind === undefined ? [] : ['kind', e.kind, 'gap_id', e.gapId ?? '']));
+    const eventsKey = keys.events(stream);
+    const fenceKey = keys.ownerFence(stream);
+    for (let from = 0; from < batch.length; from += MAX_EVENTS_PER_CALL) {
+      const group = batch.slice(from, from + MAX_EVENTS_PER_CALL);
+      const dedupeKeys: string[] = [];
+      const argv: (string | Buffer)[] = [String(options.dedupeWindowMs), maxLen, fenceArg];
+      for (const e of group) {
+        dedupeKeys.push(keys.dedupe(stream, e.dedupeId));
+        const at = argv.length;
+        argv.push('', 'id', e.dedupeId, 'topic', e.topic, 'event', e.text,
+          'received_at', new Date(e.receivedAt).toISOString(), 'instance', options.instanceId);
+        if (e.channelFingerprint !== undefined) argv.push('channel_fingerprint', e.channelFingerprint);
+        if (e.sequence !== undefined) argv.push('sequence', String(e.sequence));
+        if (e.kind !== undefined) argv.push('kind', e.kind, 'gap_id', e.gapId ?? '');
+        argv[at] = String(argv.length - at - 1);
+      }
+      pipeline.gtbStreamWrite(2 + group.length, eventsKey, fenceKey, ...dedupeKeys, ...argv);
     }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -172,14 +185,18 @@ export function createEventSink(options: EventSinkOptions): EventSink {
     let duplicates = 0;
     const lags: number[] = [];
     const t = now();
-    for (const [i, [, res]] of results.entries()) {
-      if (res === 1) {
-        written += 1;
-        lags.push(t - batch[i]!.receivedAt);
-      } else if (res === 0) {
-        duplicates += 1;
-      } else if (res === -1) {
-        throw new FencedOut();
+    let i = 0;
+    for (const [, res] of results) {
+      const perEvent = res as number[];
+      if (perEvent.length === 1 && perEvent[0] === -1) throw new FencedOut();
+      for (const r of perEvent) {
+        if (r === 1) {
+          written += 1;
+          lags.push(t - batch[i]!.receivedAt);
+        } else if (r === 0) {
+          duplicates += 1;
+        }
+        i += 1;
       }
     }
     options.onWritten?.(written, duplicates, lags);

@@ -25,7 +25,7 @@ import { runColdStorm } from './scenarios/cold-storm.js';
 import { runSdkStorm } from './scenarios/sdk-storm.js';
 import { formatMemory, memoryChecks, runMemory, type MemoryResult } from './scenarios/memory.js';
 import { formatScaleOut, runScaleOut, scaleOutChecks, type ScaleOutResult } from './scenarios/scale-out.js';
-import { formatStreamRate, runStreamRate, streamRateChecks, type StreamRateResult } from './scenarios/stream-rate.js';
+import { formatStreamRate, runStreamRate, streamRateChecks, streamRateSettingsFromEnv, type StreamRateResult } from './scenarios/stream-rate.js';
 import { formatStreamRotation, runStreamRotation, streamRotationChecks, type StreamRotationResult } from './scenarios/stream-rotation.js';
 import { formatTracingOverhead, runTracingOverhead, type TracingOverheadResult } from './scenarios/tracing-overhead.js';
 
@@ -121,9 +121,7 @@ async function main(): Promise<number> {
     }
     if (only.has('stream-rate')) {
       await attempt('stream-rate', async () => {
-        const rates = (process.env['BENCH_STREAM_RATES'] ?? '500,1000,2000,4000,8000,16000').split(',').map(Number);
-        if (!rates.every((n) => Number.isInteger(n) && n > 0 && n <= 100_000)) throw new Error('BENCH_STREAM_RATES must be integers in 1..100000');
-        results.streamRate = await runStreamRate(ctx, { rates, stepMs: 8_000, settleMs: 3_000, budgetMs: 75_000 });
+        results.streamRate = await runStreamRate(ctx, streamRateSettingsFromEnv());
       });
     }
     if (only.has('stream-rotation')) {

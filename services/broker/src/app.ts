@@ -47,6 +47,29 @@ export interface BrokerApp {
   isShuttingDown(): boolean;
 }
 
+/**
+ * Middlewares that each call `next` once, run one after the other inside one middleware; an error
+ * passed to `next` (or thrown, or a rejected promise) skips the rest and goes on to Express, as it
+ * would between separate layers.
+ */
+export function inSequence(handlers: readonly RequestHandler[]): RequestHandler {
+  return (req, res, next) => {
+    let i = 0;
+    const step = (err?: unknown) => {
+      if (err !== undefined || i === handlers.length) return next(err);
+      const handler = handlers[i++]!;
+      try {
+        // As Express 5's layers do: a throw or a rejected promise goes to the error handler.
+        const result = handler(req, res, step) as unknown;
+        if (result instanceof Promise) result.then(undefined, (rejected: unknown) => next(rejected ?? new Error('middleware rejected')));
+      } catch (thrown) {
+        next(thrown);
+      }
+    };
+    step();
+  };
+}
+
 /** Builds the broker's Express app from its parts. Never reads the environment, never listens. */
 export function createApp(options: AppOptions): BrokerApp {
   let shuttingDown = false;
@@ -68,7 +91,8 @@ export function createApp(options: AppOptions): BrokerApp {
     policy: options.policy, tokens: options.tokens, profiles: options.profiles,
     denied: () => options.metrics.policyDenials.inc({ kind: 'profile' }),
   });
-  const auth: RequestHandler[] = [gate, authenticate(guard), limiter];
+  // One layer in each route's stack instead of three (inSequence).
+  const auth: RequestHandler[] = [inSequence([gate, authenticate(guard), limiter])];
   const deps: RouteDeps = { ...options, auth, gate, guard, rateLimit: limiter, access };
 
   // helmet's headers, recorded from helmet once: the hit path writes them itself, the full path sets them in one step.
@@ -84,9 +108,9 @@ export function createApp(options: AppOptions): BrokerApp {
     });
     listener = (req, res) => hitPath(req, res, () => { void app(req, res); });
   }
-  app.use(constantHeaders(securityHeaders));
-  app.use(requestContext(options.logger, options.now));
-  app.use(httpMetrics(record));
+  // helmet's headers, the request context and the HTTP metrics, in this order, as one Express layer:
+  // each layer is a round through the router's `next` (matching, prefix handling) on every request.
+  app.use(inSequence([constantHeaders(securityHeaders), requestContext(options.logger, options.now), httpMetrics(record)]));
   // The hit path's router first: every other router is a few more pattern matches per request.
   app.use(tokenRoutes(deps));
   app.use(opsRoutes(deps, () => shuttingDown));

@@ -14,8 +14,8 @@ async function main(): Promise<void> {
     console.error(`broker: ${(err as Error).message}`);
     process.exit(78); // EX_CONFIG
   }
-  // Lines are written synchronously: pino's asynchronous mode was measured (bench hit path, CPU per
-  // answer at info) at 80-100 µs against 79-89 µs, its writes moving to libuv's threads, not away.
+  // Lines go to stdout gathered per event-loop turn, one synchronous write at the turn's end
+  // (@gtb/logger's turnDestination): pino's asynchronous mode moved the writes to libuv's threads.
   const logger = createLogger({ name: 'broker', level: config.logLevel, base: { instance: config.instanceId } });
   // OpenTelemetry only when OTEL_TRACES_EXPORTER asks for it (infra/docs/runbook.md § Traces); the SDK
   // is not even loaded otherwise, and the spans in the code stay no-ops.

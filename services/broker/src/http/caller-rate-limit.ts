@@ -2,6 +2,7 @@ import { rateLimit, type ClientRateLimitInfo, type Store } from 'express-rate-li
 import type { Request, RequestHandler, Response } from 'express';
 import { GtbError } from '@gtb/errors';
 import type { Identity } from '../ports.js';
+import { isLocalHitStore } from './shared-rate-limit-store.js';
 
 /** `res.locals` key of a request the hit path (token-fast-path.ts) has counted already: its `rateLimitHeaderValues`. */
 export const COUNTED = 'rateLimitCounted';
@@ -55,10 +56,22 @@ export function callerRateLimit(options: CallerRateLimitOptions): RequestHandler
     },
     validate: { ip: false, trustProxy: false, xForwardedForHeader: false, keyGeneratorIpFallback: false },
   });
+  const store = options.store;
+  const local = isLocalHitStore(store) ? store : undefined;
   // A request the hit path has counted already (and then handed on) is not counted twice; it gets
-  // the headers of that count here, where the limiter would have set its own.
+  // the headers of that count here, where the limiter would have set its own. A verified caller whose
+  // count the shared store can decide here and now (tryHit: synced within its interval and under the
+  // limit) is counted without express-rate-limit's promise and store round: the same count in the
+  // same store and the same headers (rateLimitHeaderValues, compared with express-rate-limit's in
+  // rate-limit-headers.test.ts). Anything else (no identity, a stale count, a caller at its limit)
+  // goes through express-rate-limit.
   return (req: Request, res: Response, next) => {
-    const counted = res.locals[COUNTED] as { policy: string; state: string } | undefined;
+    let counted = res.locals[COUNTED] as { policy: string; state: string } | undefined;
+    if (!counted && local) {
+      const identity = res.locals.identity as Identity | undefined;
+      const hit = identity ? local.tryHit(callerKey(identity), options.perMinute) : undefined;
+      if (hit) counted = rateLimitHeaderValues(options.perMinute, hit);
+    }
     if (!counted) return void limiter(req, res, next);
     res.setHeader('RateLimit-Policy', counted.policy);
     res.setHeader('RateLimit', counted.state);

@@ -2,7 +2,11 @@ import type { Request, Response, NextFunction, RequestHandler } from 'express';
 import type { BrokerMetrics } from '../metrics.js';
 
 /** Records one answered request: counted by route, method and status, timed by route. */
-export type HttpRecorder = (route: string, method: string, status: number, startedNs: bigint) => void;
+export interface HttpRecorder {
+  (route: string, method: string, status: number, startedNs: bigint): void;
+  /** The recorder of one route, method and status, its series looked up once (the hit path's 200s). */
+  of(route: string, method: string, status: number): (startedNs: bigint) => void;
+}
 
 /**
  * The recorder behind the HTTP metrics. The labelled children are cached: prom-client hashes the
@@ -12,21 +16,37 @@ export type HttpRecorder = (route: string, method: string, status: number, start
 export function createHttpRecorder(metrics: BrokerMetrics): HttpRecorder {
   const counters = new Map<string, { inc(): void }>();
   const timers = new Map<string, { observe(v: number): void }>();
-  return (route, method, status, startedNs) => {
+  const counterOf = (route: string, method: string, status: number) => {
     const key = `${route} ${method} ${status}`;
     let counter = counters.get(key);
     if (!counter) {
       counter = metrics.httpRequests.labels({ route, method, status: String(status) });
       counters.set(key, counter);
     }
-    counter.inc();
+    return counter;
+  };
+  const timerOf = (route: string) => {
     let timer = timers.get(route);
     if (!timer) {
       timer = metrics.httpDuration.labels({ route });
       timers.set(route, timer);
     }
-    timer.observe(Number(process.hrtime.bigint() - startedNs) / 1e9);
+    return timer;
   };
+  const record = (route: string, method: string, status: number, startedNs: bigint) => {
+    counterOf(route, method, status).inc();
+    timerOf(route).observe(Number(process.hrtime.bigint() - startedNs) / 1e9);
+  };
+  return Object.assign(record, {
+    of(route: string, method: string, status: number) {
+      const counter = counterOf(route, method, status);
+      const timer = timerOf(route);
+      return (startedNs: bigint) => {
+        counter.inc();
+        timer.observe(Number(process.hrtime.bigint() - startedNs) / 1e9);
+      };
+    },
+  });
 }
 
 /**

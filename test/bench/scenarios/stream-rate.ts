@@ -101,6 +101,11 @@ export interface StreamRateStep {
   metricLag: { count: number; p50AtMostMs: number | null; p99AtMostMs: number | null };
   gapsReported: number;
   /**
+   * The streamer's own counts over the step (its /metrics): events received off the socket, written
+   * to Redis, dropped from a full buffer, sockets ended: where a loss happened.
+   */
+  streamerCounts: { received: number; written: number; dropped: number; socketsEnded: number };
+  /**
    * The streamer process's CPU time (user + system, all threads) from the step's start to its last
    * read, per event written, µs: 1e6 / this is the rate one core could carry.
    */
@@ -245,6 +250,26 @@ export function lagBuckets(metricsText: string): Map<number, number> {
   return buckets;
 }
 
+/** The sum over labels of a counter or gauge in a /metrics text. */
+export function metricSum(metricsText: string, name: string): number {
+  let sum = 0;
+  for (const m of metricsText.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'gm'))) sum += Number(m[1]);
+  return sum;
+}
+
+/** The streamer's own counts, as its /metrics shows them. */
+const STREAMER_COUNTS = {
+  received: 'gtb_streamer_events_in_total',
+  written: 'gtb_streamer_events_out_total',
+  dropped: 'gtb_streamer_events_dropped_total',
+  socketsEnded: 'gtb_streamer_socket_drops_total',
+} as const;
+type StreamerCounts = Record<keyof typeof STREAMER_COUNTS, number>;
+
+function streamerCounts(metricsText: string): StreamerCounts {
+  return Object.fromEntries(Object.entries(STREAMER_COUNTS).map(([k, name]) => [k, metricSum(metricsText, name)])) as StreamerCounts;
+}
+
 /** The bucket bounds (ms) that hold p50 and p99 of the observations between two readings. */
 function bucketQuantiles(before: Map<number, number>, after: Map<number, number>): StreamRateStep['metricLag'] {
   const bounds = [...after.keys()].sort((a, b) => a - b);
@@ -326,6 +351,7 @@ export async function runStreamRate(ctx: BenchContext, settings: StreamRateSetti
         steps.push(step.result);
         const r = step.result;
         ctx.log(`  stream-rate ${generation} ${rate} ev/s: achieved ${r.achievedRate}, sent ${r.sent}, written ${r.written}, lost ${r.lost}, dup ${r.duplicated}, complete ${r.completeMs} ms, p99 ${r.latency.p99} ms, streamer ${r.streamerCpuUsPerEvent ?? '-'} µs/ev, run-queue ${r.streamerRunQueueWaitMs ?? '-'} ms, Redis ${r.redisCpuUsPerEvent ?? '-'} µs/ev`);
+        if (r.lost > 0 || r.duplicated > 0) ctx.log(`  stream-rate: the streamer's own counts over the step: ${JSON.stringify(r.streamerCounts)}`);
         if (r.lost > 0 || r.duplicated > 0) {
           stoppedBecause.push(`loss (${generation} ${rate})`);
           lossIn.add(generation);
@@ -360,7 +386,9 @@ async function generate(generator: WorkerHandle, request: GenerateEventsRequest,
 
 async function runStep(generator: WorkerHandle, streamer: StreamerChild, redis: RedisClient, redisPid: number | undefined, prefix: string, key: string, fromId: string,
   generation: Generation, rate: number, settings: StreamRateSettings): Promise<{ result: StreamRateStep; lastId: string }> {
-  const before = lagBuckets(await streamer.metrics());
+  const metricsBefore = await streamer.metrics();
+  const before = lagBuckets(metricsBefore);
+  const countsBefore = streamerCounts(metricsBefore);
   const gapsBefore = (await readLifecycle(redis, prefix, ['stream.gap'])).length;
   const count = Math.max(1, Math.round((rate * settings.stepMs) / 1000));
   const cpuBefore = processCpuMs(streamer.pid);
@@ -391,12 +419,22 @@ async function runStep(generator: WorkerHandle, streamer: StreamerChild, redis: 
     const now = performance.now();
     if (seen.size > size) lastProgress = now;
     if (seen.size >= sent) break;
-    if (now - lastProgress > settings.settleMs || now > hardDeadline) break;
+    if (now > hardDeadline) break;
+    if (now - lastProgress > settings.settleMs) {
+      // Quiet for settleMs: final unless the streamer still holds events (buffered, or not yet read off its socket).
+      const m = await streamer.metrics().catch(() => '');
+      const buffered = metricSum(m, 'gtb_streamer_buffered_events');
+      const received = metricSum(m, STREAMER_COUNTS.received) - countsBefore.received;
+      if (buffered === 0 && received >= sent) break;
+      if (buffered === 0 && now - lastProgress > settings.settleMs * 2) break;
+    }
     await sleep(100);
   }
   const cpuAfter = processCpuMs(streamer.pid);
   const waitAfter = runQueueWaitMs(streamer.pid);
-  const after = lagBuckets(await streamer.metrics());
+  const metricsAfter = await streamer.metrics();
+  const after = lagBuckets(metricsAfter);
+  const countsAfter = streamerCounts(metricsAfter);
   const duplicated = [...seen.values()].filter((c) => c > 1).length;
   const lost = sent - seen.size;
   const completeMs = seen.size > 0 ? lastWrittenAt - gen.endedAt : null;
@@ -414,6 +452,7 @@ async function runStep(generator: WorkerHandle, streamer: StreamerChild, redis: 
     latency: summarize(latency),
     metricLag: bucketQuantiles(before, after),
     gapsReported: (await readLifecycle(redis, prefix, ['stream.gap'])).length - gapsBefore,
+    streamerCounts: Object.fromEntries(Object.keys(STREAMER_COUNTS).map((k) => [k, countsAfter[k as keyof StreamerCounts] - countsBefore[k as keyof StreamerCounts]])) as StreamerCounts,
     ...(cpuBefore !== undefined && cpuAfter !== undefined && seen.size > 0 ? { streamerCpuUsPerEvent: Math.round(((cpuAfter - cpuBefore) * 1000 / seen.size) * 10) / 10 } : {}),
     ...(waitBefore !== undefined && waitAfter !== undefined ? { streamerRunQueueWaitMs: Math.round(waitAfter - waitBefore) } : {}),
     ...(seen.size > 0 ? { activeMs: Math.round(lastWrittenAt - gen.startedAt) } : {}),
@@ -430,21 +469,23 @@ function latencyStep(r: StreamRateResult): StreamRateStep | undefined {
 
 /** The stream-rate table. */
 export function formatStreamRate(r: StreamRateResult): string {
-  const w = [6, 8, 7, 8, 7, 7, 4, 4, 6, 6, 6, 8, 4, 9, 9, 4, 9, 8, 8, 8];
+  const w = [6, 8, 7, 8, 7, 7, 7, 4, 6, 6, 6, 8, 4, 9, 9, 4, 9, 8, 8, 8, 8];
   const row = (cells: (string | number)[]) => cells.map((c, i) => (i === 0 ? String(c).padEnd(w[i]!) : String(c).padStart(w[i]!))).join('  ');
   const lines = [`stream rate: one streamer process (CPU 1), events from a generator process (CPU 0), ${r.settings.stepMs} ms a step, no forced rollovers (stopped: ${r.stoppedBecause.join('; ')})`];
-  lines.push(row(['gen', 'target/s', 'sent', 'achieved', 'gen µs', 'written', 'lost', 'dup', 'p50 ms', 'p99 ms', 'max ms', 'complete', 'kept', 'hist p50≤', 'hist p99≤', 'gaps', 'CPU µs/ev', 'busy %', 'run-q ms', 'Redis µs']));
+  lines.push(row(['gen', 'target/s', 'sent', 'achieved', 'gen µs', 'written', 'missing', 'dup', 'p50 ms', 'p99 ms', 'max ms', 'complete', 'kept', 'hist p50≤', 'hist p99≤', 'gaps', 'CPU µs/ev', 'busy %', 'run-q ms', 'Redis µs', 'in/out/drop']));
   // Lags are whole milliseconds (0: the same millisecond); the histogram's bucket bounds add noise below 1 ms.
   const ms = (v: number) => Math.round(v);
   for (const s of r.steps) {
     lines.push(row([s.generation, s.targetRate, s.sent, s.achievedRate, s.generatorCpuUsPerEvent, s.written, s.lost, s.duplicated, ms(s.latency.p50), ms(s.latency.p99), ms(s.latency.max),
       s.completeMs ?? '-', s.keptUp ? 'yes' : 'no', s.metricLag.p50AtMostMs ?? '-', s.metricLag.p99AtMostMs ?? '-', s.gapsReported, s.streamerCpuUsPerEvent ?? '-',
-      s.streamerCpuUsPerEvent !== undefined && s.activeMs ? Math.round((s.streamerCpuUsPerEvent * s.written) / 10 / s.activeMs) : '-', s.streamerRunQueueWaitMs ?? '-', s.redisCpuUsPerEvent ?? '-']));
+      s.streamerCpuUsPerEvent !== undefined && s.activeMs ? Math.round((s.streamerCpuUsPerEvent * s.written) / 10 / s.activeMs) : '-', s.streamerRunQueueWaitMs ?? '-', s.redisCpuUsPerEvent ?? '-',
+      s.lost > 0 ? `${s.streamerCounts.received}/${s.streamerCounts.written}/${s.streamerCounts.dropped}` : '-']));
   }
   const by = r.highestKeptUpByGeneration;
   lines.push(`highest zero-loss step: ${r.highestZeroLossRate ?? 'none'} ev/s; highest kept up (zero loss and duplicates, complete ≤ ${KEPT_UP_MS} ms after the last event, generator ≥ ${ACHIEVED_SHARE * 100} % of the target): ${r.highestKeptUpRate ?? 'none'} ev/s (model ${by.model ?? 'none'}, replay ${by.replay ?? 'none'})`);
   lines.push('gen µs: the generator process\'s CPU per event; complete: last entry in Redis minus the last event\'s generation, ms; CPU µs/ev: the streamer\'s (1e6 / it: one core\'s ceiling);');
   lines.push('busy %: the streamer\'s CPU time over the step / (first event generated → last entry in Redis); run-q ms: the streamer\'s event loop runnable but waiting for CPU 1 (taken by other processes); Redis µs: redis-server\'s CPU per event, up to 1.2 s after the last (the runner\'s reads not included)');
+  lines.push('missing: not in Redis when the step\'s reading ended (complete, or quiet and nothing left in the streamer, or 13 s after the last event); in/out/drop: the streamer\'s own counts for such a step (received, written, dropped from a full buffer)');
   lines.push(`latency: ${r.latencySource}`);
   return lines.join('\n');
 }

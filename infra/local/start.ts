@@ -8,6 +8,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSandbox } from '@gtb/sandbox';
 import { startDevIdp } from '../dev-idp/dev-idp.js';
+import { brokerRuntime } from '../docker/broker-runtime.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const env = process.env;
@@ -122,7 +123,9 @@ async function main(): Promise<void> {
   }, null, 2), { mode: 0o600 });
 
   const brokerUrl = `http://127.0.0.1:${ports.broker}`;
-  await startService('broker', 'services/broker/src/main.ts', { GTB_BROKER_CONFIG_FILE: configFile }, brokerUrl);
+  // The image's Node flags and variables (infra/docker/broker.Dockerfile), as the broker ships.
+  const runtime = brokerRuntime();
+  await startService('broker', 'services/broker/src/main.ts', { ...runtime.env, GTB_BROKER_CONFIG_FILE: configFile }, brokerUrl, runtime.nodeArgs);
   say(`broker    ${brokerUrl} (config ${configFile}; log ${join(stateDir, 'broker.log')})`);
   say(`console   ${brokerUrl}/console/ (operator console: sign in as operator / ${consolePassword}; viewer / ${consolePassword} is not an admin)`);
 
@@ -181,9 +184,9 @@ Ctrl-C stops everything.`);
 }
 
 /** Starts one of our services from source, its log in the state folder, and waits for /readyz. */
-async function startService(name: string, entry: string, extraEnv: Record<string, string>, url: string): Promise<void> {
+async function startService(name: string, entry: string, extraEnv: Record<string, string>, url: string, nodeArgs: string[] = []): Promise<void> {
   const log = openSync(join(stateDir, `${name}.log`), 'w');
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(root, entry)], {
+  const child = spawn(process.execPath, [...nodeArgs, '--conditions=source', '--import', 'tsx', join(root, entry)], {
     env: { ...env, ...extraEnv },
     stdio: ['ignore', log, log],
   });

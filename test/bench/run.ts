@@ -16,6 +16,7 @@ import { startSandbox } from '@gtb/sandbox';
 import { createRedis, waitReady } from '@gtb/redis';
 import { startIdp } from '../fixtures/idp/index.js';
 import { CLIENTS, REDIS_URL } from '../support/system.js';
+import { benchBrokerRuntime } from './lib/broker-process.js';
 import { ChildRegistry } from './lib/child.js';
 import { machineInfo } from './lib/machine.js';
 import { checksOf, formatTable, writeResults, type BenchResults } from './lib/report.js';
@@ -87,8 +88,9 @@ async function main(): Promise<number> {
     appToken: await idp.clientCredentialsToken(CLIENTS.app.client_id),
     log: (line) => console.log(line),
   };
-  type Extra = { memory?: MemoryResult; scaleOut?: ScaleOutResult; streamRate?: StreamRateResult; streamRotation?: StreamRotationResult; tracingOverhead?: TracingOverheadResult };
-  const results: Omit<BenchResults, 'checks' | 'durationMs' | 'machine'> & Extra = { startedAt: startedAt.toISOString(), errors: [] };
+  type Extra = { brokerRuntime?: ReturnType<typeof benchBrokerRuntime>; memory?: MemoryResult; scaleOut?: ScaleOutResult; streamRate?: StreamRateResult; streamRotation?: StreamRotationResult; tracingOverhead?: TracingOverheadResult };
+  const results: Omit<BenchResults, 'checks' | 'durationMs' | 'machine'> & Extra = { startedAt: startedAt.toISOString(), errors: [], brokerRuntime: benchBrokerRuntime() };
+  console.log(`brokers run as: node ${results.brokerRuntime!.nodeArgs.join(' ')} ${results.brokerRuntime!.entry} with ${JSON.stringify(results.brokerRuntime!.env)}${results.brokerRuntime!.overridden ? ' (BENCH_BROKER_* override, not the image\'s)' : ' (as infra/docker/broker.Dockerfile)'}`);
   const attempt = async (name: string, fn: () => Promise<void>) => {
     try {
       await fn();

@@ -75,7 +75,7 @@ export function formatTable(r: BenchResults): string {
     const s = r.sdkStorm;
     if (s) lines.push(row([`SDK ${s.settings.processes}×${s.settings.instancesPerProcess} ApiClients`, s.latency.count, s.upstreamTokenRequests, s.upstreamMints, s.upstreamThrottled, s.latency.p50.toFixed(1), s.latency.p99.toFixed(1)], w));
     if (c?.constantServer) lines.push(row([`constant node:http ${c.settings.replicas}×${c.settings.callersPerReplica} (floor)`, c.constantServer.latency.count, '-', '-', '-', c.constantServer.latency.p50.toFixed(1), c.constantServer.latency.p99.toFixed(1)], w));
-    if (c) lines.push(`broker callers' answers: ${JSON.stringify(c.statuses)}; broker RSS after the storm: ${Object.values(c.rssAfterStormMiB).join(', ')} MiB`);
+    if (c) lines.push(`broker callers' answers: ${JSON.stringify(c.statuses)}; broker RSS after the storm: ${Object.values(c.rssAfterStormMiB).join(', ')} MiB (peak ${Object.values(c.rssPeakMiB).join(', ')})`);
     if (s) lines.push(`SDK callers' outcomes: ${JSON.stringify(s.outcomes)} (sandbox limit ${s.sandboxTokenLimitPerMinute} token requests/min per client)`);
   }
   lines.push('', 'targets:');

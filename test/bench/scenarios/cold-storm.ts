@@ -7,7 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { mergeLatencies, summarize, type LatencySummary } from '../lib/latency.js';
 import type { StormResult } from '../lib/storm.js';
-import { startBrokerProcess } from '../lib/broker-process.js';
+import { sampleRssPeaks, startBrokerProcess } from '../lib/broker-process.js';
 import type { WorkerHandle, WorkerMessage } from '../lib/child.js';
 import { processRssMiB } from '../lib/process-cpu.js';
 import { benchBrokerConfig, freshPrefix, startWorker, type BenchContext } from './context.js';
@@ -35,6 +35,8 @@ export interface ColdStormResult {
   perReplica: { replica: string; wallMs: number; p99: number; statuses: Record<string, number> }[];
   /** Each broker's resident memory (VmRSS) after the storm, MiB. */
   rssAfterStormMiB: Record<string, number>;
+  /** Each broker's largest VmRSS sampled (every 250 ms) from the callers' warm-up to the end of the storm, MiB. */
+  rssPeakMiB: Record<string, number>;
   /**
    * The same callers, the same way, against as many bare node:http servers answering a constant: the
    * load generator's own floor, to read the brokers' p99 against.
@@ -57,6 +59,7 @@ export async function runColdStorm(ctx: BenchContext, settings: StormSettings): 
     ]);
     stops.push(...brokers.map((b) => b.stop), ...workers.map((w) => w.stop));
     // Ready means /readyz answered; nothing has asked for a token yet, so the cache is cold.
+    const sampler = sampleRssPeaks(brokers.map((b) => b.pid));
     workers.forEach((w, i) => w.send({
       type: 'storm-prepare',
       options: {
@@ -79,10 +82,13 @@ export async function runColdStorm(ctx: BenchContext, settings: StormSettings): 
     }
     const firstError = results.find((r) => r.result.firstError)?.result.firstError;
     const rssAfterStormMiB = Object.fromEntries(brokers.map((b) => [b.name, processRssMiB(b.pid) ?? 0]));
+    const peaks = sampler.stop();
+    const rssPeakMiB = Object.fromEntries(brokers.map((b, i) => [b.name, peaks[i] ?? 0]));
     await Promise.allSettled(brokers.map((b) => b.stop()));
     const constantServer = await stormAgainstConstant(ctx, workers, settings);
     return {
       rssAfterStormMiB,
+      rssPeakMiB,
       constantServer,
       settings,
       upstreamMints: after.minted - before.minted,

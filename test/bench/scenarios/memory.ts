@@ -1,15 +1,18 @@
 /**
- * Broker memory (issue 15): one broker process as production runs it (compiled main.js, `info`
- * logging, fast path on), its resident memory (VmRSS) when ready and after `loadMs` of the hit path's
- * closed-loop load; then two heap snapshots `growthMs` apart under the same load, compared for
- * growth. RSS is read before the first snapshot: writing one makes V8 touch memory it then keeps.
+ * Broker memory (issue 15): one broker process as production runs it (compiled main.js with the
+ * image's Node flags and variables, `info` logging, fast path on), its resident memory (VmRSS) when
+ * ready, its peak during `loadMs` of the hit path's closed-loop load and after it, with the share
+ * that is anonymous memory (V8's heap, malloc) and file-backed (the node binary, shared libraries);
+ * then two heap snapshots `growthMs` apart under the same load, compared for growth. RSS is read
+ * before the first snapshot: writing one makes V8 and malloc touch memory they then keep.
  * (RSS after a cold storm comes from the cold-storm scenario.)
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClosedLoopResult } from '../lib/closed-loop.js';
-import { startBrokerProcess } from '../lib/broker-process.js';
+import { sampleRssPeaks, startBrokerProcess } from '../lib/broker-process.js';
 import type { WorkerHandle, WorkerMessage } from '../lib/child.js';
 import { heapGrowth, summarizeHeapSnapshot } from '../lib/heap-snapshot.js';
 import { processRssMiB } from '../lib/process-cpu.js';
@@ -29,6 +32,10 @@ export interface MemoryResult {
   settings: MemorySettings;
   rssAtReadyMiB: number;
   rssAfterLoadMiB: number;
+  /** The largest VmRSS sampled (every 250 ms) during the load phase. */
+  rssPeakDuringLoadMiB: number;
+  /** VmRSS split into RssAnon / RssFile (+ RssShmem) when ready and after the load. */
+  rssParts: { atReady: RssParts; afterLoad: RssParts };
   /** Requests answered and their rate over the load phase. */
   load: { requests: number; rps: number; non200: number };
   heap: { firstMiB: number; secondMiB: number; growthMiB: number; topGrowthKiB: { kind: string; kib: number }[] };
@@ -48,23 +55,40 @@ export async function runMemory(ctx: BenchContext, settings: MemorySettings): Pr
     const url = `${broker.url}/v1/tokens/sales`;
     const headers = { authorization: `Bearer ${ctx.appToken}` };
     const rssAtReadyMiB = processRssMiB(broker.pid) ?? 0;
+    const partsAtReady = rssParts(broker.pid);
     const res = await fetch(url, { headers });
     await res.arrayBuffer();
     if (res.status !== 200) throw new Error(`memory: priming request answered ${res.status}`);
     ctx.log(`memory: ${settings.loadMs / 1000} s of load, then heap snapshots ${settings.growthMs / 1000} s apart`);
+    const sampler = sampleRssPeaks([broker.pid]);
     const loaded = await loadFor(load, url, headers, settings.loadMs, settings.connections);
     const rssAfterLoadMiB = processRssMiB(broker.pid) ?? 0;
-    ctx.log(`  RSS at ready ${rssAtReadyMiB} MiB, after load ${rssAfterLoadMiB} MiB (${loaded.rps} req/s)`);
+    const partsAfterLoad = rssParts(broker.pid);
+    const [rssPeakDuringLoadMiB = 0] = sampler.stop();
+    ctx.log(`  RSS at ready ${rssAtReadyMiB} MiB, after load ${rssAfterLoadMiB} MiB, peak ${rssPeakDuringLoadMiB} MiB (${loaded.rps} req/s)`);
     const first = await snapshot(broker.pid, snapDir, 1);
     await loadFor(load, url, headers, settings.growthMs, settings.connections);
     const second = await snapshot(broker.pid, snapDir, 2);
     const [a, b] = await Promise.all([summarizeHeapSnapshot(first), summarizeHeapSnapshot(second)]);
     return {
-      settings, rssAtReadyMiB, rssAfterLoadMiB, load: loaded,
+      settings, rssAtReadyMiB, rssAfterLoadMiB, rssPeakDuringLoadMiB, rssParts: { atReady: partsAtReady, afterLoad: partsAfterLoad }, load: loaded,
       heap: { firstMiB: a.liveMiB, secondMiB: b.liveMiB, growthMiB: Math.round((b.liveMiB - a.liveMiB) * 100) / 100, topGrowthKiB: heapGrowth(a, b) },
     };
   } finally {
     await Promise.allSettled([broker.stop(), load.stop()]);
+  }
+}
+
+export interface RssParts { anonMiB: number; fileMiB: number }
+
+/** RssAnon and RssFile + RssShmem of `pid` (Linux /proc), MiB; zeros where unreadable. */
+function rssParts(pid: number): RssParts {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+    return { anonMiB: Math.round(kib('RssAnon') / 102.4) / 10, fileMiB: Math.round((kib('RssFile') + kib('RssShmem')) / 102.4) / 10 };
+  } catch {
+    return { anonMiB: 0, fileMiB: 0 };
   }
 }
 
@@ -118,7 +142,8 @@ export function memoryChecks(m: MemoryResult): { name: string; target: string; v
 export function formatMemory(m: MemoryResult): string {
   return [
     `memory (one broker at info, ${m.settings.connections} connections): RSS at ready ${m.rssAtReadyMiB} MiB, after ${m.settings.loadMs / 1000} s of load ${m.rssAfterLoadMiB} MiB ` +
-      `(${m.load.requests} requests, ${m.load.rps} req/s, ${m.load.non200} non-200)`,
+      `(peak during the load ${m.rssPeakDuringLoadMiB} MiB; ${m.load.requests} requests, ${m.load.rps} req/s, ${m.load.non200} non-200)`,
+    `  anonymous / file-backed: ${m.rssParts.atReady.anonMiB} / ${m.rssParts.atReady.fileMiB} MiB at ready, ${m.rssParts.afterLoad.anonMiB} / ${m.rssParts.afterLoad.fileMiB} MiB after the load`,
     `  live heap: ${m.heap.firstMiB} MiB, ${m.settings.growthMs / 1000} s later ${m.heap.secondMiB} MiB (growth ${m.heap.growthMiB} MiB); ` +
       `most grown: ${m.heap.topGrowthKiB.map((g) => `${g.kind} ${g.kib} KiB`).join(', ')}`,
   ].join('\n');

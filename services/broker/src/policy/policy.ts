@@ -1,6 +1,6 @@
 import { fixedLine, type Logger } from '@gtb/logger';
 import type { PolicyConfig, PolicyRule } from './policy-config.js';
-import { firstMismatch, grantsProfile, type PolicySubject } from './rule-match.js';
+import { firstMismatch, profileGrant, type PolicySubject } from './rule-match.js';
 
 /** The outcome of one policy question. `reason` is for the audit log, never for the response. */
 export interface PolicyDecision {
@@ -32,6 +32,7 @@ export interface PolicyDeps {
  */
 export function createPolicy(config: PolicyConfig, deps: PolicyDeps): Policy {
   const rules: readonly PolicyRule[] = config.rules;
+  const grants = rules.map(profileGrant);
   const { logger } = deps;
   // The audit line precompiled (fixedLine: pino's bytes without its generic per-call work); the hit path writes one per answer.
   const auditLine = fixedLine(logger, 'info', ['audit', 'action', 'issuer', 'subject', 'clientId', 'tokenFingerprint', 'profile', 'rule', 'allowed', 'reason']);
@@ -62,10 +63,10 @@ export function createPolicy(config: PolicyConfig, deps: PolicyDeps): Policy {
 
   const evaluate = (who: PolicySubject, profile: string): PolicyDecision => {
     const misses: string[] = [];
-    for (const rule of rules) {
+    for (const [i, rule] of rules.entries()) {
       const mismatch = firstMismatch(rule.match, who);
       if (mismatch) misses.push(`${rule.name} (${mismatch})`);
-      else if (!grantsProfile(rule, profile)) misses.push(`${rule.name} (profile)`);
+      else if (!grants[i]!(profile)) misses.push(`${rule.name} (profile)`);
       else return { allowed: true, rule: rule.name, reason: `rule ${rule.name} grants ${profile}` };
     }
     return { allowed: false, reason: explain(misses) };

@@ -32,7 +32,13 @@ export function firstMismatch(match: RuleMatch, who: PolicySubject): keyof RuleM
   return undefined;
 }
 
-/** True when the rule grants `profile` (by name or `*`). */
-export function grantsProfile(rule: PolicyRule, profile: string): boolean {
-  return rule.profiles.includes('*') || rule.profiles.includes(profile);
+/**
+ * Whether the rule grants a profile (by name or `*`), as a function built once per rule: a rule may
+ * name hundreds of profiles, and a list scanned on every token request made the hit path's cost grow
+ * with their number (test/bench, `BENCH_ONLY=growth`); a set's lookup does not.
+ */
+export function profileGrant(rule: PolicyRule): (profile: string) => boolean {
+  if (rule.profiles.includes('*')) return () => true;
+  const names = new Set(rule.profiles);
+  return (profile) => names.has(profile);
 }

@@ -38,6 +38,8 @@ const STREAMER_MAIN = fileURLToPath(new URL('../../../services/streamer/src/main
 const GENERATOR = fileURLToPath(new URL('../workers/stream-generator.ts', import.meta.url));
 const READ_CHUNK = 5_000;
 const KEPT_UP_MS = 1_000;
+/** How long a step's reading may last at most (after the 1.2 s wait) while the streamer still holds events. */
+const READ_CAP_MS = 30_000;
 /** A step counts for a rate when the generator reached this share of it. */
 const ACHIEVED_SHARE = 0.95;
 /** Bodies the replay mode makes with the model before a step and then repeats. */
@@ -339,7 +341,7 @@ export async function runStreamRate(ctx: BenchContext, settings: StreamRateSetti
       for (const { generation, rate } of settings.steps) {
         if (lossIn.has(generation)) continue;
         // Generation (the model may run slower than asked: up to twice as long), the wait, the settle's cap, reads.
-        const worstCase = settings.stepMs * 2 + KEPT_UP_MS + settings.settleMs * 4 + 5_000;
+        const worstCase = settings.stepMs * 2 + KEPT_UP_MS + READ_CAP_MS + 5_000;
         if (performance.now() - started + worstCase > settings.budgetMs) {
           stoppedBecause.push(`budget (before ${generation} ${rate})`);
           break;
@@ -407,7 +409,7 @@ async function runStep(generator: WorkerHandle, streamer: StreamerChild, redis: 
   let lastWrittenAt = -Infinity;
   let lastId = fromId;
   let lastProgress = performance.now();
-  const hardDeadline = performance.now() + settings.settleMs * 4;
+  const hardDeadline = performance.now() + READ_CAP_MS;
   for (;;) {
     const size = seen.size;
     lastId = await readOutput(redis, key, lastId, (e) => {
@@ -421,11 +423,13 @@ async function runStep(generator: WorkerHandle, streamer: StreamerChild, redis: 
     if (seen.size >= sent) break;
     if (now > hardDeadline) break;
     if (now - lastProgress > settings.settleMs) {
-      // Quiet for settleMs: final unless the streamer still holds events (buffered, or not yet read off its socket).
+      // Quiet for settleMs: final unless the streamer still holds events (buffered, or not yet read
+      // off a socket that is still open); a starved streamer writes late, which is not a loss.
       const m = await streamer.metrics().catch(() => '');
       const buffered = metricSum(m, 'gtb_streamer_buffered_events');
       const received = metricSum(m, STREAMER_COUNTS.received) - countsBefore.received;
-      if (buffered === 0 && received >= sent) break;
+      const socketEnded = metricSum(m, STREAMER_COUNTS.socketsEnded) > countsBefore.socketsEnded;
+      if (buffered === 0 && (received >= sent || socketEnded)) break;
       if (buffered === 0 && now - lastProgress > settings.settleMs * 2) break;
     }
     await sleep(100);
@@ -485,7 +489,7 @@ export function formatStreamRate(r: StreamRateResult): string {
   lines.push(`highest zero-loss step: ${r.highestZeroLossRate ?? 'none'} ev/s; highest kept up (zero loss and duplicates, complete ≤ ${KEPT_UP_MS} ms after the last event, generator ≥ ${ACHIEVED_SHARE * 100} % of the target): ${r.highestKeptUpRate ?? 'none'} ev/s (model ${by.model ?? 'none'}, replay ${by.replay ?? 'none'})`);
   lines.push('gen µs: the generator process\'s CPU per event; complete: last entry in Redis minus the last event\'s generation, ms; CPU µs/ev: the streamer\'s (1e6 / it: one core\'s ceiling);');
   lines.push('busy %: the streamer\'s CPU time over the step / (first event generated → last entry in Redis); run-q ms: the streamer\'s event loop runnable but waiting for CPU 1 (taken by other processes); Redis µs: redis-server\'s CPU per event, up to 1.2 s after the last (the runner\'s reads not included)');
-  lines.push('missing: not in Redis when the step\'s reading ended (complete, or quiet and nothing left in the streamer, or 13 s after the last event); in/out/drop: the streamer\'s own counts for such a step (received, written, dropped from a full buffer)');
+  lines.push('missing: not in Redis when the step\'s reading ended (complete, or quiet with nothing left in the streamer, or 31 s after the last event); in/out/drop: the streamer\'s own counts for such a step (received, written, dropped from a full buffer)');
   lines.push(`latency: ${r.latencySource}`);
   return lines.join('\n');
 }

@@ -6,7 +6,8 @@
  * BENCH_ONLY=hit,storm,sdk (default; `scale` adds the scale-out measurement of issue 6),
  * BENCH_SCALE_REQUESTS, REDIS_URL. `tracing` adds the cost of tracing on the hit path (issue 12:
  * off, sampler 0, sampler 1). `stream-rate` and `stream-rotation` add the streamer measurements of
- * issue 5 (BENCH_STREAM_RATES=500,1000,… overrides the rate steps).
+ * issue 5 (BENCH_STREAM_RATES=500,1000,… overrides the rate steps). `growth` adds the hit path's CPU
+ * and memory at 1-500 profiles and 1-10 trusted IdPs (issue 15).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,6 +30,7 @@ import { formatScaleOut, runScaleOut, scaleOutChecks, type ScaleOutResult } from
 import { formatStreamRate, runStreamRate, streamRateChecks, streamRateSettingsFromEnv, type StreamRateResult } from './scenarios/stream-rate.js';
 import { formatStreamRotation, runStreamRotation, streamRotationChecks, type StreamRotationResult } from './scenarios/stream-rotation.js';
 import { formatTracingOverhead, runTracingOverhead, type TracingOverheadResult } from './scenarios/tracing-overhead.js';
+import { formatGrowth, growthChecks, runGrowth, type GrowthResult } from './scenarios/growth.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 /** Whole-run budget: past it every child is stopped and the run fails (the issue allows ~4 min). */
@@ -63,7 +65,8 @@ async function main(): Promise<number> {
   const budgetMs = RUN_BUDGET_MS + (only.has('scale') ? SCALE_BUDGET_MS : 0)
     + (only.has('memory') ? (intFromEnv('BENCH_MEMORY_LOAD_S', 60, 600) + intFromEnv('BENCH_MEMORY_GROWTH_S', 60, 600) + 120) * 1000 : 0)
     + ['stream-rate', 'stream-rotation'].filter((n) => only.has(n)).length * STREAM_BUDGET_MS
-    + (only.has('tracing') ? 2 * 60_000 : 0);
+    + (only.has('tracing') ? 2 * 60_000 : 0)
+    + (only.has('growth') ? 4 * 60_000 : 0);
   const budget = setTimeout(() => {
     console.error(`bench: over its ${budgetMs / 1000} s budget; stopping every child`);
     void registry.stopAll().finally(() => process.exit(1));
@@ -88,7 +91,7 @@ async function main(): Promise<number> {
     appToken: await idp.clientCredentialsToken(CLIENTS.app.client_id),
     log: (line) => console.log(line),
   };
-  type Extra = { brokerRuntime?: ReturnType<typeof benchBrokerRuntime>; memory?: MemoryResult; scaleOut?: ScaleOutResult; streamRate?: StreamRateResult; streamRotation?: StreamRotationResult; tracingOverhead?: TracingOverheadResult };
+  type Extra = { brokerRuntime?: ReturnType<typeof benchBrokerRuntime>; memory?: MemoryResult; scaleOut?: ScaleOutResult; streamRate?: StreamRateResult; streamRotation?: StreamRotationResult; tracingOverhead?: TracingOverheadResult; growth?: GrowthResult };
   const results: Omit<BenchResults, 'checks' | 'durationMs' | 'machine'> & Extra = { startedAt: startedAt.toISOString(), errors: [], brokerRuntime: benchBrokerRuntime() };
   console.log(`brokers run as: node ${results.brokerRuntime!.nodeArgs.join(' ')} ${results.brokerRuntime!.entry} with ${JSON.stringify(results.brokerRuntime!.env)}${results.brokerRuntime!.overridden ? ' (BENCH_BROKER_* override, not the image\'s)' : ' (as infra/docker/broker.Dockerfile)'}`);
   const attempt = async (name: string, fn: () => Promise<void>) => {
@@ -103,6 +106,11 @@ async function main(): Promise<number> {
   try {
     if (only.has('hit')) await attempt('hit path', async () => { results.hitPath = await runHitPath(ctx, hitSettings); });
     if (only.has('tracing')) await attempt('tracing overhead', async () => { results.tracingOverhead = await runTracingOverhead(ctx, hitSettings); });
+    if (only.has('growth')) {
+      await attempt('growth', async () => {
+        results.growth = await runGrowth(ctx, { ...hitSettings, profileCounts: [1, 10, 100, 500], idpCounts: [1, 3, 10], settleMs: 11_000, idleWindowMs: 4000, primeConcurrency: 16, mintHistory: 250 });
+      });
+    }
     if (only.has('storm')) await attempt('cold storm', async () => { results.coldStorm = await runColdStorm(ctx, { replicas: 4, callersPerReplica: callers, timeoutMs: 30_000 }); });
     if (only.has('memory')) {
       await attempt('memory', async () => {
@@ -144,13 +152,15 @@ async function main(): Promise<number> {
     durationMs: Date.now() - startedAt.getTime(),
     machine: { atStart, loadavgAtEnd: machineInfo().loadavg },
     checks: [...checksOf(results), ...(results.memory ? memoryChecks(results.memory) : []), ...(results.scaleOut ? scaleOutChecks(results.scaleOut) : []),
-      ...(results.streamRate ? streamRateChecks(results.streamRate) : []), ...(results.streamRotation ? streamRotationChecks(results.streamRotation) : [])],
+      ...(results.streamRate ? streamRateChecks(results.streamRate) : []), ...(results.streamRotation ? streamRotationChecks(results.streamRotation) : []),
+      ...(results.growth ? growthChecks(results.growth) : [])],
   };
   if (full.memory) console.log(`\n${formatMemory(full.memory)}`);
   if (full.scaleOut) console.log(`\n${formatScaleOut(full.scaleOut)}`);
   if (full.streamRate) console.log(`\n${formatStreamRate(full.streamRate)}`);
   if (full.streamRotation) console.log(`\n${formatStreamRotation(full.streamRotation)}`);
   if (full.tracingOverhead) console.log(`\n${formatTracingOverhead(full.tracingOverhead)}`);
+  if (full.growth) console.log(`\n${formatGrowth(full.growth)}`);
   console.log(`\n${formatTable(full)}`);
   const file = await writeResults(RESULTS_DIR, full);
   console.log(`\nresults: ${file} (${(full.durationMs / 1000).toFixed(1)} s)`);

@@ -6,7 +6,9 @@
  * (autocannon in the load worker, `GET /v1/tokens/{profile}` with a verified IdP token, warm
  * caches), each connection cycling through every configured profile; the caller's token comes from
  * the LAST configured IdP, whose policy rule is the last one (the worst case for the rule walk).
- * Rounds interleave the brokers in a rotating order; figures are medians, and the CPU ratios to the
+ * Every broker makes the same number of upstream token requests before the load (priming, then
+ * rotations): a broker's CPU per hit depends on that history (see the `1 primed` diagnostic row
+ * and test/bench/README.md), and the configurations are to differ in nothing else. Rounds interleave the brokers in a rotating order; figures are medians, and the CPU ratios to the
  * 1-profile / 1-IdP broker medians of per-round ratios. Also per broker: RSS when ready, after
  * every profile's token is cached and after the load, its background CPU while idle (per-profile
  * timers), the Prometheus samples its `/metrics` exposes, and, last (writing a heap snapshot makes

@@ -44,8 +44,8 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "/app/healthcheck.mjs", "http://127.0.0.1:8080/healthz", "300"]
 STOPSIGNAL SIGTERM
 # The Node flags, written here and nowhere else (infra/docker/broker-runtime.ts reads them for `npm start`
-# and the benchmark; Kubernetes and compose run this CMD as it is). They keep the broker's RSS near its
-# 20 MiB live heap (test/bench/README.md, "Memory"): --max-semi-space-size=1 caps the young generation at
+# and the benchmark; Kubernetes and compose run this CMD as it is). They bound the broker's RSS around its
+# 20 MiB live heap, at a CPU cost (test/bench/README.md, issue 15; runbook): --max-semi-space-size=1 caps the young generation at
 # 2 × 1 MiB (Node 24's default grows to 2 × 64 MiB under load), and --max-old-space-size=256 makes V8
 # grow the old generation by ~1.3 × the live heap before collecting, not ~4 × (and is a ceiling well
 # inside the pod's 512 MiB limit). On the command line rather than in NODE_OPTIONS: the command line

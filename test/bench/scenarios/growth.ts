@@ -24,7 +24,8 @@ import { CLIENTS } from '../../support/system.js';
 import type { ClosedLoopResult } from '../lib/closed-loop.js';
 import { startBrokerProcess, type BrokerProcess } from '../lib/broker-process.js';
 import { processCpuMs, processRssMiB } from '../lib/process-cpu.js';
-import { formatCpuProfile, summarizeCpuProfile, type ProfileSummary } from '../lib/cpu-profile.js';
+import type { ProfileSummary } from '../lib/cpu-profile.js';
+import { rankProfiles } from './hit-path.js';
 import { heapGrowth, summarizeHeapSnapshot, type HeapSummary } from '../lib/heap-snapshot.js';
 import type { WorkerMessage } from '../lib/child.js';
 import { benchBrokerConfig, freshPrefix, median, startWorker, type BenchContext } from './context.js';
@@ -365,21 +366,6 @@ async function takeHeapSnapshot(pid: number, dir: string): Promise<string> {
   throw new Error('heap snapshot not written within 60 s');
 }
 
-/** With BENCH_CPU_PROF_DIR, each named broker's profile ranked and printed. */
-async function rankProfiles(ctx: BenchContext, names: string[]): Promise<Record<string, ProfileSummary> | undefined> {
-  const dir = process.env['BENCH_CPU_PROF_DIR'];
-  if (!dir) return undefined;
-  const out: Record<string, ProfileSummary> = {};
-  for (const name of names) {
-    try {
-      out[name] = await summarizeCpuProfile(`${dir}/${name}.cpuprofile`);
-      ctx.log(formatCpuProfile(name, out[name]));
-    } catch (err) {
-      ctx.log(`${name}: no CPU profile (${(err as Error).message})`);
-    }
-  }
-  return out;
-}
 
 /** The issue's targets: CPU per hit flat (≤ 1.25 × the baseline's) at the largest profile and IdP counts; every answer 200; no mint under load. */
 export function growthChecks(r: GrowthResult): { name: string; target: string; value: number | string; pass: boolean }[] {

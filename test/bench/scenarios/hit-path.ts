@@ -175,7 +175,7 @@ function cpuRatiosOf(rounds: HitPathResult['rounds'], count: number): HitPathRes
 }
 
 /** With BENCH_CPU_PROF_DIR, each named broker's profile ranked and printed. */
-async function rankProfiles(ctx: BenchContext, names: string[]): Promise<Record<string, ProfileSummary> | undefined> {
+export async function rankProfiles(ctx: BenchContext, names: string[]): Promise<Record<string, ProfileSummary> | undefined> {
   const dir = process.env['BENCH_CPU_PROF_DIR'];
   if (!dir) return undefined;
   const out: Record<string, ProfileSummary> = {};

@@ -215,7 +215,10 @@ test('what memory cannot decide goes the full way: denial, unknown, malformed, H
 
   // A revoke empties every replica's L1 (pub/sub); the next request mints once, through the full path.
   const remainingOf = (res: Response) => Number(/remaining=(\d+)/.exec(res.headers.get('ratelimit') ?? '')?.[1]);
-  const heldRes = await fetch(`${fast.url}/v1/tokens/sales`, { headers: admin });
+  // The app calls, the admin revokes: the revoke (on the other replica) must not count against the
+  // caller whose RateLimit is read (the limit is shared; when the fast replica syncs it is timing).
+  const app = await auth('app');
+  const heldRes = await fetch(`${fast.url}/v1/tokens/sales`, { headers: app });
   const remaining = [remainingOf(heldRes)];
   const held = await heldRes.json() as { access_token: string };
   const revoke = await fetch(`${full.url}/v1/profiles/sales/token`, { method: 'DELETE', headers: admin });
@@ -224,7 +227,7 @@ test('what memory cannot decide goes the full way: denial, unknown, malformed, H
   let next: { access_token: string } | undefined;
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    const res = await fetch(`${fast.url}/v1/tokens/sales`, { headers: admin });
+    const res = await fetch(`${fast.url}/v1/tokens/sales`, { headers: app });
     remaining.push(remainingOf(res));
     next = await res.json() as { access_token: string };
     if (next.access_token !== held.access_token) break;

@@ -65,6 +65,7 @@ export function formatTable(r: BenchResults): string {
     const c = h.cpuRatios;
     lines.push(`by CPU per answer (the rate on a core of its own): broker at info/raw ${c.brokerInfoLogVsRaw} (per round ${c.brokerInfoLogVsRawPerRound.join(', ')}), broker/raw ${c.brokerVsRaw}, ` +
       `broker/express+helmet ${c.brokerVsExpressHelmet}, info/warn ${c.brokerInfoLogVsBroker}, full path/express+helmet ${c.brokerFullPathVsExpressHelmet} (per round ${c.brokerFullPathVsExpressHelmetPerRound.join(', ')})`);
+    lines.push(`        the answer's bytes alone: raw with the broker's headers/raw ${c.rawHeadersVsRaw}; broker at info/raw with the broker's headers ${c.brokerInfoLogVsRawHeaders}`);
   }
   if (r.coldStorm || r.sdkStorm) {
     lines.push('', '2-3. cold storm: the same callers through the broker vs each logging in with the Genesys JS SDK');

@@ -1,5 +1,6 @@
 /**
- * Scenario 1, the hit path: the same closed-loop load against a raw node:http server, an
+ * Scenario 1, the hit path: the same closed-loop load against a raw node:http server (and one writing
+ * the broker's answer headers around the same body), an
  * Express 5 + helmet server returning a constant JSON, and the broker's authenticated
  * `GET /v1/tokens/sales` on a warm cache (with `warn` logging, with `info` logging of every
  * request, and with its in-memory fast path switched off, i.e. every request through the whole
@@ -64,6 +65,10 @@ export interface HitPathResult {
     brokerInfoLogVsRaw: number;
     brokerInfoLogVsRawPerRound: number[];
     brokerVsRaw: number;
+    /** Bare node:http writing the broker's headers (raw-http-headers) against bare node:http with two. */
+    rawHeadersVsRaw: number;
+    /** The broker at `info` against bare node:http writing the same headers: the broker's own work, as a ratio. */
+    brokerInfoLogVsRawHeaders: number;
     brokerFullPathVsExpressHelmet: number;
     brokerFullPathVsExpressHelmetPerRound: number[];
     brokerVsExpressHelmet: number;
@@ -77,20 +82,22 @@ export async function runHitPath(ctx: BenchContext, settings: HitPathSettings): 
   const prefix = freshPrefix(ctx, 'hit');
   const stops: (() => Promise<void>)[] = [];
   try {
-    const [raw, express, broker, brokerInfo, brokerFull, load] = await Promise.all([
+    const [raw, rawHeaders, express, broker, brokerInfo, brokerFull, load] = await Promise.all([
       startServer(ctx, 'raw-http', here('../servers/raw-http-server.ts')),
+      startServer(ctx, 'raw-http-headers', here('../servers/raw-http-headers-server.ts')),
       startServer(ctx, 'express-helmet', here('../servers/express-helmet-server.ts')),
       startBrokerProcess(ctx.registry, { name: 'bench-hit-broker-warn', config: benchBrokerConfig(ctx, { prefix, client, logLevel: 'warn' }), dir: ctx.dir }),
       startBrokerProcess(ctx.registry, { name: 'bench-hit-broker-info', config: benchBrokerConfig(ctx, { prefix, client, logLevel: 'info' }), dir: ctx.dir }),
       startBrokerProcess(ctx.registry, { name: 'bench-hit-broker-full', config: benchBrokerConfig(ctx, { prefix, client, logLevel: 'warn', fastPath: false }), dir: ctx.dir }),
       startWorker(ctx.registry.forkWorker('load-hit', here('../workers/load-worker.ts'), {}, 'load')),
     ]);
-    stops.push(raw.stop, express.stop, broker.stop, brokerInfo.stop, brokerFull.stop, load.stop);
+    stops.push(raw.stop, rawHeaders.stop, express.stop, broker.stop, brokerInfo.stop, brokerFull.stop, load.stop);
     const auth = { authorization: `Bearer ${ctx.appToken}` };
     // Every target gets the same request, IdP token included: parsing a ~1 KB Authorization header is
     // part of the request's cost whoever serves it, and only the broker's handling of it should differ.
     const targets = [
       { name: 'raw-http', url: `${raw.url}/v1/tokens/sales`, headers: auth, pid: raw.pid },
+      { name: 'raw-http-headers', url: `${rawHeaders.url}/v1/tokens/sales`, headers: auth, pid: rawHeaders.pid },
       { name: 'express-helmet', url: `${express.url}/v1/tokens/sales`, headers: auth, pid: express.pid },
       { name: 'broker', url: `${broker.url}/v1/tokens/sales`, headers: auth, pid: broker.pid },
       { name: 'broker-info-log', url: `${brokerInfo.url}/v1/tokens/sales`, headers: auth, pid: brokerInfo.pid },
@@ -167,6 +174,8 @@ function cpuRatiosOf(rounds: HitPathResult['rounds'], count: number): HitPathRes
     brokerInfoLogVsRaw: r2(median(per('broker-info-log', 'raw-http'))),
     brokerInfoLogVsRawPerRound: per('broker-info-log', 'raw-http').map(r2),
     brokerVsRaw: r2(median(per('broker', 'raw-http'))),
+    rawHeadersVsRaw: r2(median(per('raw-http-headers', 'raw-http'))),
+    brokerInfoLogVsRawHeaders: r2(median(per('broker-info-log', 'raw-http-headers'))),
     brokerFullPathVsExpressHelmet: r2(median(per('broker-full-path', 'express-helmet'))),
     brokerFullPathVsExpressHelmetPerRound: per('broker-full-path', 'express-helmet').map(r2),
     brokerVsExpressHelmet: r2(median(per('broker', 'express-helmet'))),

@@ -1,7 +1,7 @@
 // The broker's Node flags and variables (issue 15: resident memory) are written once, in the runtime
 // stage of infra/docker/broker.Dockerfile. These checks fail when the Kubernetes Deployment or compose
 // override them, when the benchmark would launch its brokers differently, or when a flag is one that
-// Node 20 or Node 24 refuses.
+// Node 20 or Node 24 refuses. The streamer Deployment, likewise, runs its image's command as it is.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -52,6 +52,18 @@ test('kubernetes: the broker Deployment runs the image\'s command and sets none 
     assert.notEqual(e.name, 'NODE_OPTIONS', 'no NODE_OPTIONS: the Node flags are in the image\'s CMD');
     if (e.name in runtime.env) assert.equal(e.value, runtime.env[e.name], `${e.name} as the image sets it`);
   }
+});
+
+test('kubernetes: the streamer Deployment runs the streamer image\'s command as it is', () => {
+  const docs = parseAllDocuments(readFileSync(join(INFRA, 'k8s', 'streamer-deployment.yaml'), 'utf8'), { version: '1.1' }).map((d) => d.toJS() as { kind: string; spec: { template: { spec: { containers: Container[] } } } });
+  const deployment = docs.find((d) => d.kind === 'Deployment');
+  assert.ok(deployment, 'a Deployment');
+  const [streamer] = deployment.spec.template.spec.containers;
+  assert.ok(streamer);
+  // A copy of the image's CMD here would keep running the old command after the image changed it.
+  assert.equal(streamer.command, undefined, 'no command: the image\'s');
+  assert.equal(streamer.args, undefined, 'no args: the image\'s CMD');
+  for (const e of streamer.env ?? []) assert.notEqual(e.name, 'NODE_OPTIONS', 'no NODE_OPTIONS');
 });
 
 test('compose: the brokers run the image\'s command and set none of its flags or variables otherwise', () => {

@@ -17,6 +17,16 @@ const INFRA = join(ROOT, 'infra');
 
 interface Container { name: string; image?: string; command?: string[]; args?: string[]; env?: { name: string; value?: string }[] }
 
+/** The first container of the Deployment in a manifest of infra/k8s. */
+function deploymentContainer(file: string): Container {
+  const docs = parseAllDocuments(readFileSync(join(INFRA, 'k8s', file), 'utf8'), { version: '1.1' }).map((d) => d.toJS() as { kind: string; spec: { template: { spec: { containers: Container[] } } } });
+  const deployment = docs.find((d) => d.kind === 'Deployment');
+  assert.ok(deployment, `a Deployment in ${file}`);
+  const [container] = deployment.spec.template.spec.containers;
+  assert.ok(container, `a container in ${file}`);
+  return container;
+}
+
 test('broker.Dockerfile: the image runs the built broker with its memory flags', () => {
   const runtime = brokerRuntime();
   assert.equal(runtime.entry, 'services/broker/dist/main.js');
@@ -39,11 +49,7 @@ test('broker runtime parser: exec-form CMD of the last stage, unquoted ENV pairs
 
 test('kubernetes: the broker Deployment runs the image\'s command and sets none of its flags or variables otherwise', () => {
   const runtime = brokerRuntime();
-  const docs = parseAllDocuments(readFileSync(join(INFRA, 'k8s', 'broker-deployment.yaml'), 'utf8'), { version: '1.1' }).map((d) => d.toJS() as { kind: string; spec: { template: { spec: { containers: Container[] } } } });
-  const deployment = docs.find((d) => d.kind === 'Deployment');
-  assert.ok(deployment, 'a Deployment');
-  const [broker] = deployment.spec.template.spec.containers;
-  assert.ok(broker);
+  const broker = deploymentContainer('broker-deployment.yaml');
   // `command` would replace the image's ENTRYPOINT and `args` its CMD, flags included.
   assert.equal(broker.command, undefined, 'no command: the image\'s');
   assert.equal(broker.args, undefined, 'no args: the image\'s CMD with its flags');
@@ -55,11 +61,7 @@ test('kubernetes: the broker Deployment runs the image\'s command and sets none 
 });
 
 test('kubernetes: the streamer Deployment runs the streamer image\'s command as it is', () => {
-  const docs = parseAllDocuments(readFileSync(join(INFRA, 'k8s', 'streamer-deployment.yaml'), 'utf8'), { version: '1.1' }).map((d) => d.toJS() as { kind: string; spec: { template: { spec: { containers: Container[] } } } });
-  const deployment = docs.find((d) => d.kind === 'Deployment');
-  assert.ok(deployment, 'a Deployment');
-  const [streamer] = deployment.spec.template.spec.containers;
-  assert.ok(streamer);
+  const streamer = deploymentContainer('streamer-deployment.yaml');
   // A copy of the image's CMD here would keep running the old command after the image changed it.
   assert.equal(streamer.command, undefined, 'no command: the image\'s');
   assert.equal(streamer.args, undefined, 'no args: the image\'s CMD');

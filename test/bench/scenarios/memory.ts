@@ -36,11 +36,7 @@ export interface MemoryResult {
   rssPeakDuringLoadMiB: number;
   /** VmRSS split into RssAnon / RssFile (+ RssShmem) when ready and after the load. */
   rssParts: { atReady: RssParts; afterLoad: RssParts };
-  /**
-   * Requests answered and their rate over the load phase, and the answers other than 200 by status.
-   * The one caller's limit is the configuration's maximum, 1,000,000 a minute: a broker answering
-   * more than ~16,700 a second answers the rest of that minute 429 (counted here, as any other status).
-   */
+  /** Requests answered and their rate over the load phase, and the answers other than 200 by status. */
   load: { requests: number; rps: number; non200: number; statuses: Record<string, number> };
   heap: { firstMiB: number; secondMiB: number; growthMiB: number; topGrowthKiB: { kind: string; kib: number }[] };
 }

@@ -291,7 +291,9 @@ test('fault soak: every sandbox fault on one and both replicas, revocations and 
   assert.ok(gaps.length > 0 && missing.length > 0, 'the faults on both replicas cost events: the checks above were exercised');
   assert.deepEqual(gaps.filter((g) => /buffer/i.test(g.reason)).map((g) => g.reason), [], 'no buffer-full gap');
   assert.deepEqual(unresynced.map((g) => `${g.gapId} ${spanKey(g.from, g.to)}`), [], 'every gap has its stream.gap output entry with resync: follows');
-  assert.deepEqual(failedResyncs.map((e) => e.fields.gap_id), [], 'no resync failed');
+  // A failure names the gap and its reason, and shows the replicas' last resync and gap lines.
+  assert.deepEqual(failedResyncs.map((e) => `${e.fields.gap_id} ${String(e.event.reason)}`), [],
+    `no resync failed\n${failedResyncs.length ? replicas.flatMap((r) => r.lines.filter((l) => /resync|gap/.test(l)).slice(-8)).join('\n') : ''}`);
   assert.deepEqual(checked.mismatches.slice(0, 10), [], 'every snapshot is a state the conversation had after its gap closed');
   assert.ok(checked.verified > 0, 'snapshots were checked');
   assert.deepEqual(finalLive, truth, 'a consumer applying the output ends with the sandbox\'s conversations in progress');

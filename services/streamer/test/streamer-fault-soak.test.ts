@@ -57,6 +57,8 @@ interface Phase { kind: string; scope: Scope; run(): Promise<void> }
 
 test('fault soak: every sandbox fault on one and both replicas, revocations and a SIGKILL at 1,000 events/s: every event once or inside a published gap, every gap resynced', { skip: !enabled, timeout: 240_000 }, async (t) => {
   const replicas: StreamerProcess[] = [];
+  /** Each replica's last gap and resync log lines, for a failure message. */
+  const gapLines = () => replicas.flatMap((r) => r.lines.filter((l) => /resync|gap/.test(l)).slice(-8)).join('\n');
   // Run in the order added: the replicas end before the system closes (a live replica would report
   // the sandbox's closing sockets into a cleaned prefix).
   t.after(async () => {
@@ -175,7 +177,7 @@ test('fault soak: every sandbox fault on one and both replicas, revocations and 
       // killed replica's receptions up to the kill, would then call the survivor's gap covered.
       await gapsClosed(sys);
       await gapEntriesWritten(sys, checkerToken, checked).catch((err: Error) => {
-        throw new Error(`${err.message}\n${replicas.flatMap((r) => r.lines.filter((l) => /resync|gap/.test(l)).slice(-8)).join('\n')}`);
+        throw new Error(`${err.message}\n${gapLines()}`);
       });
       await sleep(1_000);
       killedAt = Date.now();
@@ -206,7 +208,7 @@ test('fault soak: every sandbox fault on one and both replicas, revocations and 
   // A gap closed in the last seconds (a replica's late silence after the generation stopped; seen in a
   // loaded CI run) gets its output entry when its resync starts, which one quiet second does not wait for.
   await gapEntriesWritten(sys, checkerToken, checked).catch((err: Error) => {
-    throw new Error(`${err.message}\n${replicas.flatMap((r) => r.lines.filter((l) => /resync|gap/.test(l)).slice(-8)).join('\n')}`);
+    throw new Error(`${err.message}\n${gapLines()}`);
   });
   await quiet(sys);
   const raw = await readRawOutput(sys.redis, sys.prefix, 'queues');
@@ -299,7 +301,7 @@ test('fault soak: every sandbox fault on one and both replicas, revocations and 
   assert.deepEqual(unresynced.map((g) => `${g.gapId} ${spanKey(g.from, g.to)}`), [], 'every gap has its stream.gap output entry with resync: follows');
   // A failure names the gap and its reason, and shows the replicas' last resync and gap lines.
   assert.deepEqual(failedResyncs.map((e) => `${e.fields.gap_id} ${String(e.event.reason)}`), [],
-    `no resync failed\n${failedResyncs.length ? replicas.flatMap((r) => r.lines.filter((l) => /resync|gap/.test(l)).slice(-8)).join('\n') : ''}`);
+    `no resync failed\n${failedResyncs.length ? gapLines() : ''}`);
   assert.deepEqual(checked.mismatches.slice(0, 10), [], 'every snapshot is a state the conversation had after its gap closed');
   assert.ok(checked.verified > 0, 'snapshots were checked');
   assert.deepEqual(finalLive, truth, 'a consumer applying the output ends with the sandbox\'s conversations in progress');

@@ -11,6 +11,7 @@ import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import helmet from 'helmet';
 import { securityHeadersOf } from '../../../services/broker/src/http/token-fast-path.js';
+import { rateLimitHeaderValues } from '../../../services/broker/src/http/caller-rate-limit.js';
 import { toRunner, onRunnerMessage } from '../workers/ipc.js';
 import { CONSTANT_BODY } from './constant-body.js';
 
@@ -19,7 +20,7 @@ const security = securityHeadersOf(helmet());
 const template = [
   ...security,
   'X-Request-Id', '',
-  'RateLimit-Policy', `${LIMIT};w=60`,
+  'RateLimit-Policy', '',
   'RateLimit', '',
   'Cache-Control', 'no-store',
   'Pragma', 'no-cache',
@@ -27,13 +28,17 @@ const template = [
   'Content-Length', String(Buffer.byteLength(CONSTANT_BODY)),
 ];
 const REQUEST_ID_AT = security.length + 1;
-const STATE_AT = REQUEST_ID_AT + 4;
+const POLICY_AT = REQUEST_ID_AT + 2;
+const STATE_AT = POLICY_AT + 2;
 let served = 0;
 
 const server = createServer((_req, res) => {
   const headers = template.slice();
   headers[REQUEST_ID_AT] = randomUUID();
-  headers[STATE_AT] = `limit=${LIMIT}, remaining=${LIMIT - (++served % LIMIT)}, reset=60`;
+  // The broker's own header text (caller-rate-limit.ts), from a count that changes as the broker's does.
+  const limits = rateLimitHeaderValues(LIMIT, { totalHits: (served++ % LIMIT) + 1, resetTime: undefined });
+  headers[POLICY_AT] = limits.policy;
+  headers[STATE_AT] = limits.state;
   res.writeHead(200, headers);
   res.end(CONSTANT_BODY);
 });

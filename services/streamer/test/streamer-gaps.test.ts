@@ -171,7 +171,9 @@ test('hole 3: with reordering and delivery delay, the takeover gap covers events
 test('hole 4: active-active, one replica\'s drop covered by the other is a stream.dropped, not a gap', { timeout: 60_000 }, async (t) => {
   const sys = await startStreamSystem();
   t.after(() => sys.close());
-  const timing = { ...TEST_TIMING, pingIntervalMs: 300 };
+  // 600 ms pings: a replica counts another as receiving if its coverage record is under 1.2 s old (a
+  // ping interval and two refreshes); with 300 ms (0.6 s) a loaded CI run saw B's record too old once.
+  const timing = { ...TEST_TIMING, pingIntervalMs: 600 };
   const a = await sys.startStreamer({ instanceId: 'aa-a', timing });
   const b = await sys.startStreamer({ instanceId: 'aa-b', timing });
   await waitFor('both ready', () => a.streamer.health().ready && b.streamer.health().ready, { timeoutMs: 15_000 });

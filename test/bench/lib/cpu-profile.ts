@@ -93,3 +93,19 @@ export function formatCpuProfile(label: string, s: ProfileSummary): string {
   for (const e of s.top) lines.push(`  ${e.percent.toFixed(1).padStart(5)} %  ${e.name}`);
   return lines.join('\n');
 }
+
+/** With BENCH_CPU_PROF_DIR, each named broker's profile ranked and printed. */
+export async function rankProfiles(log: (line: string) => void, names: string[]): Promise<Record<string, ProfileSummary> | undefined> {
+  const dir = process.env['BENCH_CPU_PROF_DIR'];
+  if (!dir) return undefined;
+  const out: Record<string, ProfileSummary> = {};
+  for (const name of names) {
+    try {
+      out[name] = await summarizeCpuProfile(`${dir}/${name}.cpuprofile`);
+      log(formatCpuProfile(name, out[name]));
+    } catch (err) {
+      log(`${name}: no CPU profile (${(err as Error).message})`);
+    }
+  }
+  return out;
+}

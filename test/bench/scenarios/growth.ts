@@ -25,7 +25,7 @@ import type { ClosedLoopResult } from '../lib/closed-loop.js';
 import { startBrokerProcess, type BrokerProcess } from '../lib/broker-process.js';
 import { processCpuMs, processRssMiB } from '../lib/process-cpu.js';
 import type { ProfileSummary } from '../lib/cpu-profile.js';
-import { rankProfiles } from './hit-path.js';
+import { rankProfiles } from '../lib/cpu-profile.js';
 import { heapGrowth, summarizeHeapSnapshot, type HeapSummary } from '../lib/heap-snapshot.js';
 import type { WorkerMessage } from '../lib/child.js';
 import { benchBrokerConfig, freshPrefix, median, startWorker, type BenchContext } from './context.js';
@@ -310,7 +310,7 @@ export async function runGrowth(ctx: BenchContext, settings: GrowthSettings): Pr
 
     // The brokers write their CPU profiles when they exit.
     await Promise.allSettled(stops.map((s) => s()));
-    const cpuProfiles = await rankProfiles(ctx, brokers.map((b) => b.name));
+    const cpuProfiles = await rankProfiles((line) => ctx.log(line), brokers.map((b) => b.name));
     return { settings, cases, rssPerProfileKiB, rssPerProfilePrimedKiB, liveHeapPerProfileKiB, liveHeapGrowthKiB, rounds, ...(cpuProfiles ? { cpuProfiles } : {}) };
   } finally {
     await Promise.allSettled(stops.map((s) => s()));

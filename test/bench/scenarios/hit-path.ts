@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { ClosedLoopResult } from '../lib/closed-loop.js';
 import { startBrokerProcess } from '../lib/broker-process.js';
 import { processRssMiB } from '../lib/process-cpu.js';
-import { formatCpuProfile, summarizeCpuProfile, type ProfileSummary } from '../lib/cpu-profile.js';
+import { rankProfiles, type ProfileSummary } from '../lib/cpu-profile.js';
 import type { WorkerMessage } from '../lib/child.js';
 import { benchBrokerConfig, freshPrefix, median, startWorker, type BenchContext } from './context.js';
 
@@ -125,7 +125,7 @@ export async function runHitPath(ctx: BenchContext, settings: HitPathSettings): 
     const rssAfterLoadMiB = Object.fromEntries(targets.filter((t) => t.name.startsWith('broker')).map((t) => [t.name, processRssMiB(t.pid) ?? 0]));
     // The brokers write their CPU profiles when they exit.
     await Promise.allSettled(stops.map((s) => s()));
-    const cpuProfiles = await rankProfiles(ctx, ['bench-hit-broker-warn', 'bench-hit-broker-info', 'bench-hit-broker-full']);
+    const cpuProfiles = await rankProfiles((line) => ctx.log(line), ['bench-hit-broker-warn', 'bench-hit-broker-info', 'bench-hit-broker-full']);
     return { settings, targets: summarize(rounds, targets.map((t) => t.name)), rounds, rssAfterLoadMiB, ...(cpuProfiles ? { cpuProfiles } : {}), ratios: ratiosOf(rounds, settings.rounds), cpuRatios: cpuRatiosOf(rounds, settings.rounds) };
   } finally {
     await Promise.allSettled(stops.map((s) => s()));
@@ -181,22 +181,6 @@ function cpuRatiosOf(rounds: HitPathResult['rounds'], count: number): HitPathRes
     brokerVsExpressHelmet: r2(median(per('broker', 'express-helmet'))),
     brokerInfoLogVsBroker: r2(median(per('broker-info-log', 'broker'))),
   };
-}
-
-/** With BENCH_CPU_PROF_DIR, each named broker's profile ranked and printed. */
-export async function rankProfiles(ctx: BenchContext, names: string[]): Promise<Record<string, ProfileSummary> | undefined> {
-  const dir = process.env['BENCH_CPU_PROF_DIR'];
-  if (!dir) return undefined;
-  const out: Record<string, ProfileSummary> = {};
-  for (const name of names) {
-    try {
-      out[name] = await summarizeCpuProfile(`${dir}/${name}.cpuprofile`);
-      ctx.log(formatCpuProfile(name, out[name]));
-    } catch (err) {
-      ctx.log(`${name}: no CPU profile (${(err as Error).message})`);
-    }
-  }
-  return out;
 }
 
 /** Forks a baseline server and waits for the port it listens on. */

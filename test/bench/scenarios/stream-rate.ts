@@ -168,6 +168,8 @@ export async function startStreamerChild(ctx: BenchContext, sys: StreamerHost, n
   const profDir = process.env['BENCH_CPU_PROF_DIR'];
   // No --cpu-prof-name: tsx's loader thread writes a profile too, which would overwrite the main thread's.
   const execArgv = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+  // For experiments only: BENCH_STREAMER_NODE_ARGS (space-separated) adds Node flags to the streamer's command line.
+  execArgv.push(...(process.env['BENCH_STREAMER_NODE_ARGS'] ?? '').split(' ').filter(Boolean));
   const proc = ctx.registry.spawnTs(name, STREAMER_MAIN, { GTB_STREAMER_CONFIG_FILE: file }, execArgv, 'server');
   const url = `http://127.0.0.1:${port}`;
   const died = new Promise<never>((_resolve, reject) => {

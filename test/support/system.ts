@@ -1,3 +1,4 @@
+import type { RequestListener } from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '@gtb/sandbox';
@@ -29,6 +30,8 @@ export interface SystemOptions {
   extraClients?: IdpClient[];
   /** Sandbox options over the defaults (a streaming test's heartbeat and channel lifetime). */
   sandbox?: SandboxOptions;
+  /** Wraps the sandbox's request listener (a tracing test: `withServerSpans`, so that Genesys' side shows in the trace). */
+  wrapSandbox?: (listener: RequestListener) => RequestListener;
 }
 
 type BrokerOverrides = Partial<Record<keyof BrokerConfig, unknown>>;
@@ -86,7 +89,7 @@ export function brokerConfigFor(opts: { prefix: string; sandboxUrl: string; issu
 export async function startSystem(options: SystemOptions = {}): Promise<TestSystem> {
   const prefix = `test-${randomUUID().slice(0, 8)}`;
   const { logger, lines: logLines } = memoryLogger(options.logLevel ?? 'silent');
-  const sandbox = await startSandbox({ port: 0, adminKey: 'test-admin-key', ...options.sandbox });
+  const sandbox = await startSandbox({ port: 0, adminKey: 'test-admin-key', ...options.sandbox }, options.wrapSandbox);
   const idpClients = [...Object.values(CLIENTS), ...(options.extraClients ?? [])];
   const idp = await startIdp({ clients: idpClients });
   const otherIdp = await startIdp({ clients: idpClients });

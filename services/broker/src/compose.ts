@@ -4,6 +4,7 @@ import { createKeys, createRedis, type RedisClient } from '@gtb/redis';
 import type { FetchLike } from '@gtb/errors';
 import type { Logger } from '@gtb/logger';
 import { createEventPublisher } from '@gtb/events';
+import { withServerSpans } from '@gtb/tracing';
 import { createApp, type BrokerApp } from './app.js';
 import { createSharedRateLimitStore } from './http/shared-rate-limit-store.js';
 import { createBrokerListener } from './http/tls-listener.js';
@@ -114,7 +115,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     },
   });
 
-  const listener = createBrokerListener(broker.listener, config.http.tls, logger);
+  // With tracing on, each request's server span (the hit path's too) opens here, ahead of everything.
+  const listener = createBrokerListener(withServerSpans(broker.listener), config.http.tls, logger);
   const server = listener.server;
   server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
   await new Promise<void>((resolve, reject) => {

@@ -9,6 +9,7 @@ import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { startTracing } from '@gtb/tracing/sdk';
+import { withServerSpans } from '@gtb/tracing';
 import { createKeys } from '@gtb/redis';
 import { parseEvent } from '@gtb/events';
 import { startReplica, startSystem, CLIENTS, type TestSystem } from '../../../test/support/system.js';
@@ -44,7 +45,8 @@ let sys: TestSystem;
 const secrets: string[] = [];
 
 test.before(async () => {
-  sys = await startSystem({ profiles: ['sales', 'support'] });
+  // The sandbox opens server spans as the broker does, so that one trace reaches "Genesys".
+  sys = await startSystem({ profiles: ['sales', 'support'], wrapSandbox: withServerSpans });
 });
 test.after(async () => {
   await sys.close();

@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SandboxAdmin } from './admin.js';
 import { createSandbox } from './app.js';
@@ -15,11 +15,14 @@ export interface RunningSandbox {
   close(): Promise<void>;
 }
 
-/** Builds the sandbox and listens on `host:port` (default 127.0.0.1, a free port). */
-export async function startSandbox(options: SandboxOptions = {}): Promise<RunningSandbox> {
+/**
+ * Builds the sandbox and listens on `host:port` (default 127.0.0.1, a free port). `wrap` wraps its
+ * request listener (a test that traces the upstream too passes `withServerSpans` of @gtb/tracing).
+ */
+export async function startSandbox(options: SandboxOptions = {}, wrap: (listener: RequestListener) => RequestListener = (l) => l): Promise<RunningSandbox> {
   const sandbox = createSandbox(options);
   const { host, port } = sandbox.state.options;
-  const server = createServer(sandbox.app);
+  const server = createServer(wrap(sandbox.app));
   // Keep-alive sockets of test clients must not hold close() open.
   server.keepAliveTimeout = 5_000;
   sandbox.attachWebSocket(server);

@@ -2,3 +2,4 @@ export { tracerOf, inSpan, startSpan, failSpan, annotateActiveSpan, activeSpanCo
 export { TRACEPARENT_PATTERN, traceparentOf, currentTraceparent, spanContextOf } from './traceparent.js';
 export { scrubAttribute, scrubUrl, redisStatement, REDACTED } from './attributes.js';
 export { tracingWanted } from './wanted.js';
+export { withServerSpans, SERVER_SPAN_SCOPE } from './server-spans.js';

@@ -10,6 +10,7 @@ import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { redisStatement } from './attributes.js';
 import { RedactingSpanProcessor } from './redacting-processor.js';
+import { enableServerSpans } from './server-spans.js';
 
 export interface TracingOptions {
   /** `service.name` when `OTEL_SERVICE_NAME` (or `service.name` in `OTEL_RESOURCE_ATTRIBUTES`) does not set it. */
@@ -52,8 +53,8 @@ function exportersFromEnv(env: Readonly<Record<string, string | undefined>>): Sp
 /**
  * Starts the OpenTelemetry Node SDK for this process: the W3C trace-context propagator (or
  * OTEL_PROPAGATORS), the sampler of OTEL_TRACES_SAMPLER (parent-based always-on by default), the
- * resource from OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES, and the instrumentations of node:http
- * (in and out), undici (fetch: the Genesys, IdP and broker calls), Express and ioredis. Metrics stay
+ * resource from OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES, the server spans of `withServerSpans`
+ * listeners, and the instrumentations of node:http (out), undici (fetch: the Genesys, IdP and broker calls), Express and ioredis. Metrics stay
  * Prometheus' and logs pino's: the SDK's metric and log pipelines are not started.
  *
  * No `--import` loader hook is needed: the packages instrumented are CommonJS (express, ioredis),
@@ -76,16 +77,16 @@ export function startTracing(options: TracingOptions): RunningTracing {
     metricReaders: [],
     logRecordProcessors: [],
     instrumentations: [
-      new HttpInstrumentation({
-        // Probes and scrapes are not the story; leave them out of the traces.
-        ignoreIncomingRequestHook: (req) => /^\/(healthz|readyz|metrics)(\?|$)/.test(req.url ?? ''),
-      }),
+      // Outgoing requests only: a service's server spans come from its own listener (withServerSpans,
+      // server-spans.ts), which does the attribute work only for spans that record.
+      new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
       new UndiciInstrumentation(),
       new ExpressInstrumentation(),
       new IORedisInstrumentation({ dbStatementSerializer: redisStatement, requireParentSpan: true }),
     ],
   });
   sdk.start();
+  enableServerSpans();
   const load = options.require ?? createRequire(import.meta.url);
   for (const id of ['node:http', 'node:https', 'express', 'ioredis']) {
     try {
@@ -100,6 +101,7 @@ export function startTracing(options: TracingOptions): RunningTracing {
       await Promise.all(spanProcessors.map((p) => p.forceFlush()));
     },
     shutdown() {
+      enableServerSpans(false);
       stopped ??= sdk.shutdown().catch(() => undefined);
       return stopped;
     },

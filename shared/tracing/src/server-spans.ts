@@ -71,7 +71,7 @@ function requestAttributes(req: IncomingMessage): Attributes {
   };
   const host = /^(\[[^\]]*\]|[^:]+)(?::(\d+))?$/.exec(req.headers.host ?? '');
   if (host) {
-    attributes['server.address'] = host[1]!;
+    attributes['server.address'] = host[1]!.replace(/^\[(.*)\]$/, '$1'); // an IPv6 literal without its brackets
     if (host[2] !== undefined) attributes['server.port'] = Number(host[2]);
   }
   if (req.socket.remoteAddress !== undefined) attributes['network.peer.address'] = req.socket.remoteAddress;

@@ -5,7 +5,7 @@
 // its unsampled span, not new roots). Before the SDK starts, the listener is called through as it is.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type RequestListener } from 'node:http';
+import { createServer, request, type RequestListener } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -64,20 +64,28 @@ test('server spans: a pass-through before the SDK starts; then sampled by the ca
   assert.equal((await get(`${server.url}/items/44`)).status, 200);
   assert.equal((await get(`${server.url}/broken`, { traceparent: SAMPLED(sampledTrace) })).status, 503);
   assert.equal((await get(`${server.url}/healthz`, { traceparent: SAMPLED(sampledTrace) })).status, 404);
+  // A Host naming an IPv6 literal (fetch cannot set Host; node:http can).
+  const ipv6Status = await context.with(suppressTracing(context.active()), () => new Promise<number | undefined>((resolve, reject) => {
+    request(`${server.url}/items/45`, { headers: { host: '[::1]:8443', traceparent: SAMPLED(sampledTrace) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+    }).on('error', reject).end();
+  }));
+  assert.equal(ipv6Status, 200);
   await tracing.flush();
 
   const spans = exporter.getFinishedSpans();
   const names = spans.map((s) => `${s.instrumentationScope.name}:${s.name}`).join(', ');
   // Every request ran in its span's context: the two with a traceparent in the caller's trace, the
   // one without in a new (unsampled) trace.
-  assert.equal(activeDuringRequest.length, 4);
+  assert.equal(activeDuringRequest.length, 5);
   assert.equal(activeDuringRequest[1], sampledTrace);
   assert.equal(activeDuringRequest[2], unsampledTrace);
   assert.ok(activeDuringRequest[3] && activeDuringRequest[3] !== sampledTrace && activeDuringRequest[3] !== unsampledTrace);
   // Only the sampled trace left the process: nothing of the unsampled requests, their handlers' spans included.
   assert.deepEqual([...new Set(spans.map((s) => s.spanContext().traceId))], [sampledTrace], names);
   const servers = spans.filter((s) => s.instrumentationScope.name === SERVER_SPAN_SCOPE);
-  assert.equal(servers.length, 2, `one server span per sampled request, none for the probe (${names})`);
+  assert.equal(servers.length, 3, `one server span per sampled request, none for the probe (${names})`);
   for (const s of servers) assert.equal(s.kind, SpanKind.SERVER);
 
   const item = servers.find((s) => s.attributes['url.path'] === '/items/42');
@@ -101,6 +109,10 @@ test('server spans: a pass-through before the SDK starts; then sampled by the ca
   };
   const work = spans.find((s) => s.name === 'gtb.test.work');
   assert.ok(work && ancestors(work.parentSpanContext?.spanId).includes(item.spanContext().spanId), `the handler's span is below the server span (${names})`);
+
+  const ipv6 = servers.find((s) => s.attributes['url.path'] === '/items/45');
+  assert.equal(ipv6?.attributes['server.address'], '::1');
+  assert.equal(ipv6?.attributes['server.port'], 8443);
 
   const broken = servers.find((s) => s.attributes['url.path'] === '/broken');
   assert.ok(broken, names);

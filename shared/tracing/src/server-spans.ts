@@ -20,6 +20,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
 import { RPCType, setRPCMetadata, type RPCMetadata } from '@opentelemetry/core';
+import { tracerOf } from './spans.js';
 
 let enabled = false;
 
@@ -32,6 +33,8 @@ export function enableServerSpans(on = true): void {
 const QUIET = /^\/(healthz|readyz|metrics)(\?|$)/;
 /** The instrumentation scope the spans carry. */
 export const SERVER_SPAN_SCOPE = 'gtb.http.server';
+// Taken once: the API's proxy tracer finds the SDK's tracer when the SDK starts, and keeps it.
+const tracer = tracerOf(SERVER_SPAN_SCOPE);
 
 /**
  * `listener` with a server span around each request once tracing is started; `listener` itself
@@ -45,7 +48,7 @@ export function withServerSpans(listener: RequestListener): RequestListener {
     }
     const method = req.method ?? 'GET';
     const parent = propagation.extract(ROOT_CONTEXT, req.headers);
-    const span = trace.getTracer(SERVER_SPAN_SCOPE).startSpan(method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': method } }, parent);
+    const span = tracer.startSpan(method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': method } }, parent);
     const rpc: RPCMetadata = { type: RPCType.HTTP, span };
     const ctx = setRPCMetadata(trace.setSpan(parent, span), rpc);
     if (span.isRecording()) {
